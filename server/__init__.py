@@ -1,0 +1,1 @@
+"""trogiup server: settings, storage, the Central client, sync, and the web API."""

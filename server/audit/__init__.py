@@ -1,0 +1,1 @@
+"""Audit trail: who touched which case or export, when. Append-only."""

@@ -1,0 +1,70 @@
+"""The ``trogiup`` command. Each resource adds its own sub-commands in its own
+module; this file only wires them together and sets up logging."""
+
+import logging
+import sys
+
+import typer
+
+from server.errors import TrogiupError
+from server.settings import get_settings
+
+app = typer.Typer(
+    help="trogiup: ODK forms, sync from Central and the plan's indicators.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+@app.callback()
+def _main(verbose: bool = typer.Option(False, "--verbose", "-v")) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = typer.Argument("head")) -> None:
+    """Create or migrate the schema (SQLite or PostgreSQL, by TROGIUP_DATABASE_URL)."""
+    from server.db import get_engine, upgrade
+
+    engine = get_engine()
+    upgrade(engine, revision)
+    typer.echo(f"database at {engine.url.render_as_string()} is at {revision}")
+
+
+@app.command()
+def serve() -> None:
+    """Serve the web API (no demo, no simulator)."""
+    import uvicorn
+
+    from server.app import create_app
+
+    settings = get_settings()
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
+
+
+@app.command("central-sim")
+def central_sim(
+    port: int = typer.Option(8383, help="Port on 127.0.0.1."),
+    email: str = typer.Option(..., help="The administrator's email."),
+    password: str = typer.Option(..., help="The administrator's password."),
+    db: str = typer.Option("data/central-sim.sqlite3", help="The simulator's file."),
+) -> None:
+    """Run the ODK Central simulator (a developer and demo tool, not Central)."""
+    # Imported here, not at the top: production commands never load the simulator.
+    from central_sim.server import serve as serve_simulator
+
+    serve_simulator(port=port, email=email, password=password, db_path=db)
+
+
+def main() -> None:
+    try:
+        app()
+    except TrogiupError as err:
+        typer.echo(f"error [{err.code}]: {err.message}", err=True)
+        raise SystemExit(2) from err

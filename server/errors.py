@@ -1,0 +1,57 @@
+"""The catalogue of errors a user can see. Each has a stable code; each message
+says where, what is wrong and how to fix it. Services raise these; the API maps
+them to HTTP in one handler and the CLI prints them and exits non-zero."""
+
+
+class TrogiupError(Exception):
+    """Base of every error meant for a user. ``code`` is stable and documented."""
+
+    code = "trogiup.error"
+    http_status = 500
+
+    def __init__(self, message: str, **context: object) -> None:
+        super().__init__(message)
+        self.message = message
+        self.context = context
+
+    def to_dict(self) -> dict[str, object]:
+        return {"code": self.code, "message": self.message, **self.context}
+
+
+class NotFound(TrogiupError):
+    code = "trogiup.not_found"
+    http_status = 404
+
+
+class InvalidInput(TrogiupError):
+    code = "trogiup.invalid_input"
+    http_status = 400
+
+
+class Conflict(TrogiupError):
+    code = "trogiup.conflict"
+    http_status = 409
+
+
+class ConfigurationError(TrogiupError):
+    code = "trogiup.configuration"
+    http_status = 500
+
+
+class CentralError(TrogiupError):
+    """Central answered with an error, or could not be reached after retries.
+
+    Carries the URL, the status (``None`` when no answer came) and a short body,
+    so the message says which request failed and what Central said.
+    """
+
+    code = "central.request_failed"
+    http_status = 502
+
+    def __init__(
+        self, message: str, *, url: str, status: int | None, body: str = ""
+    ) -> None:
+        super().__init__(message, url=url, status=status, body=body[:500])
+        self.url = url
+        self.status = status
+        self.body = body[:500]

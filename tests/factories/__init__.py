@@ -1,0 +1,1 @@
+"""Builders for test data: one module per resource, shared by every test."""
