@@ -28,7 +28,7 @@ def _main(verbose: bool = typer.Option(False, "--verbose", "-v")) -> None:
 
 
 @db_app.command("upgrade")
-def db_upgrade(revision: str = typer.Argument("head")) -> None:
+def db_upgrade(revision: str = typer.Argument("heads")) -> None:
     """Create or migrate the schema (SQLite or PostgreSQL, by TROGIUP_DATABASE_URL)."""
     from server.db import get_engine, upgrade
 

@@ -88,6 +88,6 @@ def alembic_config(engine: Engine) -> AlembicConfig:
     return config
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def upgrade(engine: Engine, revision: str = "heads") -> None:
     """Bring the schema to ``revision`` (``trogiup db upgrade``)."""
     command.upgrade(alembic_config(engine), revision)
