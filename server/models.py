@@ -1,5 +1,29 @@
 """Every table, imported in one place so Alembic and tests see the whole schema."""
 
 from server.audit.models import AuditEvent
+from server.submissions.models import (
+    Blob,
+    CentralForm,
+    FormChoice,
+    FormField,
+    FormVersion,
+    PullRun,
+    QuarantineEntry,
+    Submission,
+    SubmissionAttachment,
+    SubmissionVersion,
+)
 
-__all__ = ["AuditEvent"]
+__all__ = [
+    "AuditEvent",
+    "Blob",
+    "CentralForm",
+    "FormChoice",
+    "FormField",
+    "FormVersion",
+    "PullRun",
+    "QuarantineEntry",
+    "Submission",
+    "SubmissionAttachment",
+    "SubmissionVersion",
+]
