@@ -139,8 +139,15 @@ def _shown_path(path: str, params: dict[str, str] | None) -> str:
     return path + "?" + "&".join(f"{key}={value}" for key, value in params.items())
 
 
-def run_scenario(base_url: str, email: str, password: str) -> list[Exchange]:
-    """Replay the whole conversation against the server at ``base_url``."""
+def run_scenario(
+    base_url: str, email: str, password: str, *, keep_going: bool = False
+) -> list[Exchange]:
+    """Replay the whole conversation against the server at ``base_url``.
+
+    With ``keep_going`` a step that raises (say, a body without the id the
+    next step needs) is recorded as an exchange with status 0 and the error,
+    and the remaining steps still run, so one report shows every difference.
+    """
     with httpx.Client(
         base_url=base_url.rstrip("/"),
         headers={"User-Agent": USER_AGENT},
@@ -149,8 +156,24 @@ def run_scenario(base_url: str, email: str, password: str) -> list[Exchange]:
     ) as client:
         talk = Conversation(client=client, norm=Normalizer(base_url))
         for step in STEPS:
-            step(talk, email, password)
+            try:
+                step(talk, email, password)
+            except (httpx.HTTPError, LookupError, ValueError, TypeError) as err:
+                if not keep_going:
+                    raise
+                talk.exchanges.append(_failed_step(step.__name__, err))
         return talk.exchanges
+
+
+def _failed_step(step: str, err: Exception) -> Exchange:
+    return Exchange(
+        name=f"{step}:stopped",
+        method="",
+        path="",
+        status=0,
+        headers={},
+        body=f"{type(err).__name__}: {err}",
+    )
 
 
 def sessions(talk: Conversation, email: str, password: str) -> None:
