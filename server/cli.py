@@ -7,6 +7,7 @@ import sys
 import typer
 
 from server.errors import TrogiupError
+from server.forms.cli import collect_app, forms_app
 from server.settings import get_settings
 
 app = typer.Typer(
@@ -16,6 +17,8 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(forms_app, name="forms")
+app.add_typer(collect_app, name="collect")
 
 
 @app.callback()

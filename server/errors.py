@@ -55,3 +55,21 @@ class CentralError(TrogiupError):
         self.url = url
         self.status = status
         self.body = body[:500]
+
+
+class FormBuildError(TrogiupError):
+    """An XLSForm could not be turned into a valid XForm. The message names the
+    form, the sheet and the row, says what is wrong and how to fix it."""
+
+    code = "forms.build_failed"
+    http_status = 422
+
+    def __init__(
+        self, message: str, *, form: str, sheet: str | None, row: int | None
+    ) -> None:
+        where = f"form {form}" + (f", sheet '{sheet}'" if sheet else "")
+        where += f", row {row}" if row else ""
+        super().__init__(f"{where}: {message}", form=form, sheet=sheet, row=row)
+        self.form = form
+        self.sheet = sheet
+        self.row = row

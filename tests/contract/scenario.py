@@ -16,6 +16,8 @@ import httpx
 from tests.contract import xforms
 from tests.contract.normalize import Normalizer, edmx_outline
 from tests.contract.xforms import (
+    MEDIA_FILE,
+    MEDIA_FORM_ID,
     UUID_A,
     UUID_A2,
     UUID_B,
@@ -63,6 +65,7 @@ class Conversation:
     token: str = ""
     project: int = 0
     key: str = ""
+    key_actor: int = 0
 
     @property
     def form(self) -> str:
@@ -250,6 +253,15 @@ def projects_and_forms(talk: Conversation, email: str, password: str) -> None:
     talk.call("form_xml", "GET", f"{talk.form}.xml")
     talk.call("form_list", "GET", f"/v1/projects/{talk.project}/forms")
     talk.call("form_new_draft", "POST", f"{talk.form}/draft")
+    replacement = xforms.FORM_XML.replace('version="draft1"', 'version="draft2"')
+    talk.call(
+        "form_draft_replace",
+        "POST",
+        f"{talk.form}/draft",
+        content=replacement,
+        headers={"Content-Type": "application/xml"},
+    )
+    talk.call("form_draft_get_replaced", "GET", f"{talk.form}/draft")
     talk.call(
         "form_publish_existing_version",
         "POST",
@@ -276,6 +288,7 @@ def app_users(talk: Conversation, email: str, password: str) -> None:
     talk.norm.name("actor", app_user["id"], "app_user")
     talk.renormalize(response, id_kind="actor")
     talk.key = app_user["token"]
+    talk.key_actor = app_user["id"]
     talk.norm.secret(talk.key, "app_user_token")
     talk.call(
         "app_user_assign_form",
@@ -303,6 +316,52 @@ def app_users(talk: Conversation, email: str, password: str) -> None:
         "GET",
         f"/v1/key/{talk.key}{talk.svc.removeprefix('/v1')}/Submissions",
         auth=False,
+    )
+
+
+def form_media(talk: Conversation, email: str, password: str) -> None:
+    project = f"/v1/projects/{talk.project}"
+    media = f"{project}/forms/{MEDIA_FORM_ID}"
+    talk.call(
+        "media_form_create",
+        "POST",
+        f"{project}/forms",
+        content=xforms.MEDIA_FORM_XML,
+        headers={"Content-Type": "application/xml"},
+    )
+    talk.call("media_draft_attachments", "GET", f"{media}/draft/attachments")
+    talk.call(
+        "media_draft_attachment_upload",
+        "POST",
+        f"{media}/draft/attachments/{MEDIA_FILE}",
+        content=xforms.MEDIA_CSV,
+        headers={"Content-Type": "text/csv"},
+    )
+    talk.call("media_draft_attachments_uploaded", "GET", f"{media}/draft/attachments")
+    talk.call("media_publish_own_version", "POST", f"{media}/draft/publish")
+    talk.call("media_attachments", "GET", f"{media}/attachments")
+    talk.call("media_attachment_get", "GET", f"{media}/attachments/{MEDIA_FILE}")
+    app_user = talk.key_actor
+    talk.call(
+        "media_assign_app_user",
+        "POST",
+        f"{media}/assignments/app-user/{app_user}",
+        shown=f"{media}/assignments/app-user/<app_user>",
+    )
+    openrosa = {"X-OpenRosa-Version": "1.0"}
+    talk.call(
+        "media_formlist",
+        "GET",
+        f"{talk.key_root}/formList",
+        auth=False,
+        headers=openrosa,
+    )
+    talk.call(
+        "media_manifest",
+        "GET",
+        f"{talk.key_root}/forms/{MEDIA_FORM_ID}/manifest",
+        auth=False,
+        headers=openrosa,
     )
 
 
@@ -575,6 +634,7 @@ STEPS = [
     sessions,
     projects_and_forms,
     app_users,
+    form_media,
     rest_submissions,
     openrosa_submissions,
     rest_edit_and_review,

@@ -130,3 +130,41 @@ def submission(
         f"<meta><instanceID>{instance_id}</instanceID>"
         f"<instanceName>Case {age}</instanceName>{deprecated}</meta></data>"
     )
+
+
+MEDIA_FORM_ID = "contract_media"
+MEDIA_FILE = "communes.csv"
+MEDIA_CSV = "name,label\n30280,My Hoa\n30283,My Long\n"
+
+# A choice list from a form media CSV, as the plan's unit lists are shipped.
+MEDIA_FORM_XML = """<?xml version="1.0"?>
+<h:html xmlns="http://www.w3.org/2002/xforms" xmlns:h="http://www.w3.org/1999/xhtml"
+ xmlns:jr="http://openrosa.org/javarosa" xmlns:odk="http://www.opendatakit.org/xforms">
+  <h:head>
+    <h:title>Contract media</h:title>
+    <model odk:xforms-version="1.0.0">
+      <instance>
+        <data id="contract_media" version="m1">
+          <commune/>
+          <meta>
+            <instanceID/>
+          </meta>
+        </data>
+      </instance>
+      <instance id="communes" src="jr://file-csv/communes.csv"/>
+      <bind nodeset="/data/commune" type="string"/>
+      <bind nodeset="/data/meta/instanceID" type="string" readonly="true()"
+       jr:preload="uid"/>
+    </model>
+  </h:head>
+  <h:body>
+    <select1 ref="/data/commune">
+      <label>Commune</label>
+      <itemset nodeset="instance('communes')/root/item">
+        <value ref="name"/>
+        <label ref="label"/>
+      </itemset>
+    </select1>
+  </h:body>
+</h:html>
+"""

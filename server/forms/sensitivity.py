@@ -1,0 +1,58 @@
+"""Which fields of each form are identifying (P) or sensitive (S).
+
+The designer marks them in the survey sheet's ``trogiup::sensitivity`` column
+with ``P``, ``S`` or ``P+S``. pyxform keeps unknown ``namespace::column``
+headers out of the XForm (checked with pyxform 4.5), so the marking stays on
+the server. Sync and export read it through :func:`sensitive_fields` to keep
+these fields out of logs and default exports."""
+
+import enum
+from functools import cache
+from pathlib import Path
+
+from server.errors import InvalidInput
+from server.forms import FORMS_DIR
+from server.forms.xlsx import form_id, read_sheet
+
+COLUMN = "trogiup::sensitivity"
+
+
+class Sensitivity(enum.StrEnum):
+    PERSONAL = "P"
+    SENSITIVE = "S"
+    BOTH = "P+S"
+
+
+def read_markings(xlsx: Path) -> dict[str, Sensitivity]:
+    """Field name -> marking for one XLSForm; unmarked fields are absent."""
+    markings: dict[str, Sensitivity] = {}
+    for row in read_sheet(xlsx, "survey"):
+        value = row.get(COLUMN).upper().replace(" ", "")
+        if not value:
+            continue
+        try:
+            markings[row.get("name")] = Sensitivity(value)
+        except ValueError:
+            raise InvalidInput(
+                f"form {form_id(xlsx)}, sheet 'survey', row {row.number}: "
+                f"{COLUMN} must be P, S or P+S, not {value!r}",
+                form=form_id(xlsx),
+                row=row.number,
+            ) from None
+    return markings
+
+
+def all_markings(forms_dir: Path = FORMS_DIR) -> dict[str, dict[str, Sensitivity]]:
+    """xml_form_id -> field name -> marking, for every XLSForm in the folder."""
+    return {form_id(x): read_markings(x) for x in sorted(forms_dir.glob("*.xlsx"))}
+
+
+@cache
+def _cached(forms_dir: Path) -> dict[str, frozenset[str]]:
+    return {f: frozenset(m) for f, m in all_markings(forms_dir).items()}
+
+
+def sensitive_fields(xml_form_id: str, forms_dir: Path = FORMS_DIR) -> frozenset[str]:
+    """Names of the fields marked P, S or P+S in ``xml_form_id`` (empty for a
+    form that is not in the folder)."""
+    return _cached(forms_dir).get(xml_form_id, frozenset())

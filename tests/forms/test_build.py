@@ -1,0 +1,162 @@
+import sys
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from server import cli
+from server.errors import ConfigurationError, FormBuildError
+from server.forms import FORM_IDS, FORMS_DIR, build, units
+from server.forms.build import build_all, build_form
+from tests.factories.forms import forms_folder, set_label, write_xlsform
+
+XF = "{http://www.w3.org/2002/xforms}"
+MEDIA = {"districts.csv": b"name,label\n883,X\n", "communes.csv": b"name,label\n"}
+
+
+def _instance_root(xform_path):
+    # Our own build output, not untrusted input.
+    tree = ET.parse(xform_path)  # noqa: S314
+    model = tree.getroot().find(f".//{XF}model")
+    return next(iter(model.find(f"{XF}instance")))
+
+
+@pytest.mark.java
+def test_build__real_forms__validate_and_carry_version_and_media(built_forms):
+    assert set(built_forms) == set(FORM_IDS)
+    for form_id, built in built_forms.items():
+        root = _instance_root(built.xform)
+        assert root.get("id") == form_id
+        assert root.get("version") == built.version
+        assert {p.name for p in built.media} == {"districts.csv", "communes.csv"}
+        assert built.warnings == ()
+
+
+@pytest.mark.java
+def test_build__media__generated_from_the_one_unit_list(built_forms):
+    expected = units.media_files(FORMS_DIR)
+    for built in built_forms.values():
+        for path in built.media:
+            assert path.read_bytes() == expected[path.name]
+    communes = expected["communes.csv"].decode().splitlines()
+    assert communes[0] == "name,label,district,commune_type"
+    assert len(communes) == 1 + 156
+
+
+@pytest.mark.java
+def test_build__sensitivity_column__does_not_reach_the_xform(built_forms):
+    for built in built_forms.values():
+        text = built.xform.read_text(encoding="utf-8")
+        assert "trogiup" not in text
+        assert "sensitivity" not in text
+
+
+@pytest.mark.java
+def test_build__unchanged_sources__same_version(built_forms, tmp_path):
+    again = {b.xml_form_id: b.version for b in build_all(FORMS_DIR, tmp_path)}
+    assert again == {k: b.version for k, b in built_forms.items()}
+
+
+@pytest.mark.java
+def test_build__changed_label__new_version(built_forms, tmp_path):
+    folder = forms_folder(tmp_path)
+    set_label(folder / "ag_tip_review.xlsx", "case_id", "Mã hồ sơ nạn nhân")
+    xlsx = folder / "ag_tip_review.xlsx"
+    rebuilt = build_form(
+        xlsx, out_dir=tmp_path / "out", media=units.media_files(folder)
+    )
+    assert rebuilt.version != built_forms["ag_tip_review"].version
+
+
+def test_build__unknown_reference__names_form_sheet_and_row(tmp_path):
+    xlsx = write_xlsform(
+        tmp_path / "tiny.xlsx",
+        [("text", "a", "A"), ("integer", "b", "B", "${nowhere} = '1'")],
+    )
+    with pytest.raises(FormBuildError) as caught:
+        build_form(xlsx, out_dir=tmp_path / "out", media=MEDIA)
+    err = caught.value
+    assert (err.form, err.sheet, err.row) == ("tiny_form", "survey", 3)
+    assert "form tiny_form, sheet 'survey', row 3" in err.message
+    assert "nowhere" in err.message
+
+
+def test_build__unknown_question_type__row_found_from_the_type(tmp_path):
+    xlsx = write_xlsform(
+        tmp_path / "tiny.xlsx", [("text", "a", "A"), ("text", "b", "B"), ("txet", "c")]
+    )
+    with pytest.raises(FormBuildError) as caught:
+        build_form(xlsx, out_dir=tmp_path / "out", media=MEDIA)
+    assert (caught.value.sheet, caught.value.row) == ("survey", 4)
+    assert "txet" in caught.value.message
+
+
+@pytest.mark.java
+def test_build__invalid_constraint__odk_validate_error_names_the_row(tmp_path):
+    xlsx = write_xlsform(
+        tmp_path / "tiny.xlsx",
+        [
+            ("begin_group", "g", "G"),
+            ("integer", "age", "Age", "", ". >"),
+            ("end_group", "g"),
+        ],
+    )
+    with pytest.raises(FormBuildError) as caught:
+        build_form(xlsx, out_dir=tmp_path / "out", media=MEDIA)
+    err = caught.value
+    assert (err.form, err.sheet, err.row) == ("tiny_form", "survey", 3)
+    assert "ODK Validate" in err.message
+    assert "constraint" in err.message
+
+
+def test_build__java_missing__fails_with_a_clear_message(tmp_path, monkeypatch):
+    monkeypatch.setattr(build.shutil, "which", lambda _: None)
+    xlsx = write_xlsform(tmp_path / "tiny.xlsx", [("text", "a", "A")])
+    with pytest.raises(ConfigurationError, match="Java is not installed"):
+        build_form(xlsx, out_dir=tmp_path / "out", media=MEDIA)
+
+
+def test_build__version_in_settings__refused_naming_the_settings_sheet(tmp_path):
+    xlsx = write_xlsform(
+        tmp_path / "tiny.xlsx", [("text", "a", "A")], settings={"version": "7"}
+    )
+    with pytest.raises(FormBuildError, match="leave 'version' empty") as caught:
+        build_form(xlsx, out_dir=tmp_path / "out", media=MEDIA)
+    assert (caught.value.sheet, caught.value.row) == ("settings", 2)
+
+
+def _run_cli(monkeypatch, *args: str) -> int:
+    monkeypatch.setattr(sys, "argv", ["trogiup", *args])
+    with pytest.raises(SystemExit) as exited:
+        cli.main()
+    return exited.value.code
+
+
+@pytest.mark.java
+def test_build_command__writes_xforms_and_media(tmp_path, monkeypatch, capsys):
+    code = _run_cli(monkeypatch, "forms", "build", "--out", str(tmp_path))
+    assert code == 0
+    for form_id in FORM_IDS:
+        assert (tmp_path / form_id / f"{form_id}.xml").is_file()
+        assert (tmp_path / form_id / "communes.csv").is_file()
+    assert "ag_child_case" in capsys.readouterr().out
+
+
+def test_build_command__broken_form__exits_non_zero_naming_the_row(
+    tmp_path, monkeypatch, capsys
+):
+    folder = forms_folder(tmp_path, with_forms=False)
+    write_xlsform(
+        folder / "tiny.xlsx", [("text", "a", "A"), ("integer", "b", "B", "${zz} = 1")]
+    )
+    code = _run_cli(
+        monkeypatch,
+        "forms",
+        "build",
+        "--forms",
+        str(folder),
+        "--out",
+        str(tmp_path / "out"),
+    )
+    assert code != 0
+    err = capsys.readouterr().err
+    assert "form tiny_form, sheet 'survey', row 3" in err
