@@ -1,0 +1,374 @@
+"""From a typed form table to the arrays the indicators are counted from.
+
+Each form is prepared once: deleted submissions are dropped, every record is
+placed in a commune slot, a sex and an age group, its review state is reduced
+to approved / pending / rejected, and the per-record numerator and
+denominator of each indicator the form feeds are derived from the answers.
+
+The indicator flags are recomputed from the answers (is_csc, has_plan, ...)
+rather than read from the form's ``f_*`` calculate fields, so a form version
+without those fields, or with a slip in one, still counts the same way.
+
+Which date places a record in a period, and how one case counts once:
+- ag_child_case: ``visit_date``; CP-03 uses ``abuse_date`` (the year the abuse
+  happened or was detected). Several records of one ``case_id`` (new,
+  follow-ups, closure) count once per period: the latest record of the case
+  inside the period, by visit_date then submission_date.
+- ag_tip_review: ``receipt_date``; the latest record of the ``case_id`` inside
+  the period, by submission_date (every review of a case repeats its
+  receipt_date).
+- ag_commune_drugfree: ``period_year``; an annual record belongs to a period
+  only when the whole year lies inside it. Two submissions for one
+  commune-year count once (the latest submission).
+A record without a case_id is its own case.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from analysis.units import Units, load_units, place
+
+CHILD = "ag_child_case"
+COMMUNE = "ag_commune_drugfree"
+TIP = "ag_tip_review"
+
+APPROVED, PENDING, REJECTED = 0, 1, 2
+STATE_NAMES = ("approved", "pending", "rejected")
+PENDING_STATES = {None, "hasIssues", "edited", "received"}
+
+SEX_CODES = ("1", "2", "?")
+SEX_LABELS = ("Nam", "Nữ", "Không rõ giới tính")
+AGE_GROUPS = {
+    CHILD: ((0, 5), (6, 10), (11, 15), (16, 200)),
+    TIP: ((0, 15), (16, 17), (18, 29), (30, 200)),
+}
+NO_DAY = np.iinfo(np.int64).min
+
+
+def age_labels(form: str) -> tuple[str, ...]:
+    groups = AGE_GROUPS.get(form, ())
+    labels = [f"{lo}-{hi}" if hi < 200 else f"{lo}+" for lo, hi in groups]
+    return (*labels, "Không rõ tuổi")
+
+
+@dataclass
+class PreparedForm:
+    """One form's live records as arrays, ready to be counted by period."""
+
+    form: str
+    n: int
+    slot: np.ndarray
+    sex: np.ndarray
+    age: np.ndarray
+    state: np.ndarray
+    case: np.ndarray  # integer case key
+    order: np.ndarray  # row order by case, then date, then submission time
+    days: dict[str, np.ndarray]  # date column -> days since epoch (NO_DAY if none)
+    year: np.ndarray | None  # period_year of the commune assessment
+    values: dict[str, np.ndarray]  # "<code>:num" / "<code>:den" -> per record
+    ids: pd.DataFrame  # submission_id, instance_id, review_state
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def n_sex(self) -> int:
+        return len(SEX_CODES) if self.form != COMMUNE else 1
+
+    @property
+    def n_age(self) -> int:
+        return len(age_labels(self.form)) if self.form != COMMUNE else 1
+
+
+class Answers:
+    """Typed access to a form table's columns; a column missing from the
+    table reads as unanswered and is reported once."""
+
+    def __init__(self, frame: pd.DataFrame, form: str) -> None:
+        self.frame = frame
+        self.form = form
+        self.missing: set[str] = set()
+
+    def raw(self, name: str) -> np.ndarray:
+        if name not in self.frame.columns:
+            self.missing.add(name)
+            return np.full(len(self.frame), None, dtype=object)
+        return self.frame[name].to_numpy(dtype=object, na_value=None)
+
+    def equals(self, name: str, *codes: str) -> np.ndarray:
+        """Whether the select_one answer is one of ``codes`` (compared as text,
+        so 1 and "1" agree)."""
+        values = self.raw(name)
+        result = np.zeros(len(values), dtype=bool)
+        for code in codes:
+            result |= values == code
+            if code.isdigit():
+                result |= values == int(code)
+        return result
+
+    def number(self, name: str) -> np.ndarray:
+        if name not in self.frame.columns:
+            self.missing.add(name)
+            return np.full(len(self.frame), np.nan)
+        return pd.to_numeric(self.frame[name], errors="coerce").to_numpy(float)
+
+    def choices(self, name: str) -> list[set[str]]:
+        """The codes of a select_multiple answer, as sets (small forms only)."""
+        return [set(str(v).split()) if v else set() for v in self.raw(name)]
+
+    def any_choice_but(self, name: str, excluded: str) -> np.ndarray:
+        """Whether a select_multiple holds an answer other than ``excluded``."""
+        raw = self.raw(name)
+        answered = pd.notna(raw) & (raw != "")
+        flag = f"{name}__{excluded}"
+        if flag in self.frame.columns:
+            chose_excluded = self.frame[flag].fillna(False).to_numpy(dtype=bool)
+        else:
+            chose_excluded = np.array(
+                [excluded in str(v).split() if v else False for v in raw]
+            )
+        return answered & ~chose_excluded
+
+    def days(self, name: str) -> np.ndarray:
+        if name not in self.frame.columns:
+            self.missing.add(name)
+            return np.full(len(self.frame), NO_DAY, dtype=np.int64)
+        dates = pd.to_datetime(self.frame[name], errors="coerce")
+        if getattr(dates.dt, "tz", None) is not None:
+            dates = dates.dt.tz_convert("Asia/Ho_Chi_Minh").dt.tz_localize(None)
+        days = dates.to_numpy(dtype="datetime64[D]").astype(np.int64)
+        return np.where(dates.isna().to_numpy(), NO_DAY, days)
+
+
+def _state(review_state: pd.Series) -> tuple[np.ndarray, list[str]]:
+    values = review_state.to_numpy(dtype=object, na_value=None)
+    state = np.full(len(values), PENDING, dtype=np.int8)
+    state[values == "approved"] = APPROVED
+    state[values == "rejected"] = REJECTED
+    known = {"approved", "rejected"} | PENDING_STATES
+    unknown = sorted({str(v) for v in set(values) if v not in known})
+    warnings = []
+    if unknown:
+        warnings.append(f"unknown review_state {unknown}; counted as pending")
+    return state, warnings
+
+
+def _sex(answers: Answers) -> tuple[np.ndarray, int]:
+    male = answers.equals("sex", "1")
+    female = answers.equals("sex", "2")
+    sex = np.where(male, 0, np.where(female, 1, 2)).astype(np.int64)
+    return sex, int((sex == 2).sum())
+
+
+def _age(answers: Answers, column: str, date_column: str) -> np.ndarray:
+    """Age group index; the age field first, else from dob at the record's date."""
+    years = answers.number(column)
+    if "dob" in answers.frame.columns and date_column in answers.frame.columns:
+        dob = answers.days("dob")
+        at = answers.days(date_column)
+        from_dob = np.where(
+            (dob != NO_DAY) & (at != NO_DAY), np.floor((at - dob) / 365.25), np.nan
+        )
+        years = np.where(np.isnan(years), from_dob, years)
+    groups = AGE_GROUPS[answers.form]
+    age = np.full(len(years), len(groups), dtype=np.int64)
+    for i, (lo, hi) in enumerate(groups):
+        age[(years >= lo) & (years <= hi)] = i
+    return age
+
+
+def _case_keys(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """Integer key per case; a record without a case id is its own case."""
+    if column in frame.columns:
+        ids = frame[column].astype(object).where(frame[column].notna(), None)
+    else:
+        ids = pd.Series([None] * len(frame), index=frame.index, dtype=object)
+    blank = ids.isna().to_numpy() | (ids.to_numpy(dtype=object) == "")
+    keys = np.where(blank, None, ids.to_numpy(dtype=object))
+    keys = np.where(blank, "#" + frame["submission_id"].astype(str).to_numpy(), keys)
+    codes, _ = pd.factorize(keys)
+    return codes.astype(np.int64)
+
+
+def _submitted_days(frame: pd.DataFrame) -> np.ndarray:
+    stamps = pd.to_datetime(frame["submission_date"], utc=True, errors="coerce")
+    return stamps.to_numpy(dtype="datetime64[us]").astype(np.int64)
+
+
+def _child_values(a: Answers) -> dict[str, np.ndarray]:
+    csc = a.equals("is_csc", "1")
+    supported = a.any_choice_but("support_received", "none")
+    managed = a.equals("is_managed", "1")
+    at_risk = a.equals("at_risk_csc", "1")
+    abused = a.equals("abused", "1")
+    abuse_or_risk = abused | a.equals("high_risk_abuse", "1")
+    plan = a.equals("has_plan", "1")
+    return {
+        "CP-01:num": csc & supported,
+        "CP-01:den": csc,
+        "CP-02:num": csc,
+        "CP-03:num": abused,
+        "CP-04:num": abuse_or_risk & plan,
+        "CP-04:den": abuse_or_risk,
+        "CP-05:num": at_risk & managed & supported,
+        "CP-05:den": at_risk,
+        "CP-06:num": csc & managed,
+        "CP-06:den": csc,
+    }
+
+
+def _commune_values(a: Answers) -> dict[str, np.ndarray]:
+    def count(*names: str) -> np.ndarray:
+        return sum(np.nan_to_num(a.number(name)) for name in names)
+
+    in_rehab = ("n_rehab_family_vol", "n_rehab_comm_vol", "n_rehab_comm_comp")
+    return {
+        "DR-01:num": count("n_users_counselled"),
+        "DR-01:den": count("n_users_registered"),
+        "DR-04:num": count(*in_rehab),
+        "DR-06:num": count("n_decision_executed"),
+        "DR-06:den": count("n_decision_compulsory"),
+        "DR-07:num": count("n_postrehab_managed"),
+        "DR-07:den": count("n_completed_return"),
+        "DR-08:num": count("n_job_referral_post"),
+        "DR-09:num": count("n_voc_counsel"),
+        "DR-09:den": count(*in_rehab),
+        "DR-10b:num": count("n_voc_trained"),
+        "DR-11:num": count("n_loans"),
+        "DR-12:num": count("n_job_referral_inrehab"),
+        "DR-13:num": a.equals("recog_status", "new", "maintained"),
+        "DR-14:num": a.equals("vswt_status", "new", "consolidated"),
+        "DR-17:num": a.equals("drug_comm", "1"),
+        "PR-02:num": np.nan_to_num(a.number("prost_comm_quarters")) >= 4,
+    }
+
+
+def _protection_weight(a: Answers) -> np.ndarray:
+    """TV-04 counts victims and relatives: a case weighs 1 for the victim (when
+    protection is for the victim, or for whom is not said) plus the relatives
+    needing protection."""
+    relatives = np.nan_to_num(a.number("n_relatives_protect"))
+    weights = []
+    for chosen, n_rel in zip(a.choices("protection_for"), relatives, strict=True):
+        if not chosen:
+            weights.append(1.0)
+            continue
+        victim = 1.0 if "victim" in chosen else 0.0
+        weights.append(victim + (n_rel if "relatives" in chosen else 0.0))
+    return np.asarray(weights, dtype=float)
+
+
+def _tip_values(a: Answers) -> dict[str, np.ndarray]:
+    victim = a.equals("id_outcome", "victim")
+    needed = a.choices("support_needed")
+    received = a.choices("support_received")
+    has_need = victim & np.array([bool(n) for n in needed], dtype=bool)
+    need_met = np.array(
+        [n <= r for n, r in zip(needed, received, strict=True)], dtype=bool
+    )
+    supported = np.array([bool(r) for r in received], dtype=bool)
+    counselled = np.array([("psych" in r and len(r) > 1) for r in received], dtype=bool)
+    wants_protection = a.equals("protection_needed", "1") & ~a.equals(
+        "protection_refused", "1"
+    )
+    protected = a.any_choice_but("protection_measures", "none")
+    weight = np.where(wants_protection, _protection_weight(a), 0.0)
+    return {
+        "TV-01:num": a.equals("verif_started", "1"),
+        "TV-01:den": np.ones(len(victim), dtype=bool),
+        "TV-02:num": victim & supported,
+        "TV-02:den": victim,
+        "TV-03:num": has_need & need_met,
+        "TV-03:den": has_need,
+        "TV-04:num": np.where(protected, weight, 0.0),
+        "TV-04:den": weight,
+        "TV-06:num": victim & counselled,
+        "TV-06:den": victim,
+    }
+
+
+def prepare_form(
+    form: str, frame: pd.DataFrame, *, units: Units | None = None
+) -> PreparedForm:
+    units = units or load_units()
+    deleted = frame["deleted_at"].notna() if "deleted_at" in frame else None
+    warnings = []
+    if deleted is not None and deleted.any():
+        frame = frame[~deleted]
+    frame = frame.reset_index(drop=True)
+    answers = Answers(frame, form)
+    state, state_warnings = _state(frame["review_state"])
+    warnings += state_warnings
+
+    if form == TIP:
+        slot, geo = place(
+            frame.get("res_commune", _none(frame)),
+            frame.get("res_district", _none(frame)),
+            units=units,
+        )
+    else:
+        slot, geo = place(
+            frame.get("commune", _none(frame)),
+            frame.get("district", _none(frame)),
+            units=units,
+        )
+    warnings += [f"{form}: {w}" for w in geo]
+    submitted = _submitted_days(frame)
+
+    if form == CHILD:
+        days = {
+            "visit_date": answers.days("visit_date"),
+            "abuse_date": answers.days("abuse_date"),
+        }
+        values = _child_values(answers)
+        sex, no_sex = _sex(answers)
+        age = _age(answers, "age_years", "visit_date")
+        case = _case_keys(frame, "case_id")
+        order = np.lexsort((submitted, days["visit_date"], case))
+        year = None
+    elif form == TIP:
+        days = {"receipt_date": answers.days("receipt_date")}
+        values = _tip_values(answers)
+        sex, no_sex = _sex(answers)
+        age = _age(answers, "age_at_receipt", "receipt_date")
+        case = _case_keys(frame, "case_id")
+        order = np.lexsort((submitted, case))
+        year = None
+    elif form == COMMUNE:
+        days = {}
+        values = _commune_values(answers)
+        sex = np.zeros(len(frame), dtype=np.int64)
+        age = np.zeros(len(frame), dtype=np.int64)
+        no_sex = 0
+        codes = np.asarray(units.slot_codes, dtype=object)[slot]
+        ids = np.where(units.slot_real[slot], codes, "#" + frame["submission_id"])
+        case = pd.factorize(ids)[0].astype(np.int64)
+        year = np.nan_to_num(answers.number("period_year"), nan=-1).astype(np.int64)
+        order = np.lexsort((submitted, year, case))
+    else:
+        raise ValueError(f"no indicator is computed from form {form!r}")
+
+    if no_sex:
+        warnings.append(f"{form}: {no_sex} record(s) without sex; counted as unknown")
+    if answers.missing:
+        warnings.append(
+            f"{form}: column(s) {sorted(answers.missing)} missing from the table; "
+            "read as unanswered"
+        )
+    ids_frame = pd.DataFrame(
+        {
+            "submission_id": frame["submission_id"].astype(str),
+            "instance_id": frame.get("instance_id", _none(frame)).astype(object),
+            "review_state": frame["review_state"].astype(object),
+        }
+    )
+    return PreparedForm(
+        form=form, n=len(frame), slot=slot, sex=sex, age=age, state=state,
+        case=case, order=order, days=days, year=year,
+        values={k: np.asarray(v, dtype=float) for k, v in values.items()},
+        ids=ids_frame, warnings=warnings,
+    )  # fmt: skip
+
+
+def _none(frame: pd.DataFrame) -> pd.Series:
+    return pd.Series([None] * len(frame), index=frame.index, dtype=object)

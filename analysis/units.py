@@ -1,0 +1,126 @@
+"""The 2016-2020 administrative units (11 districts, 156 communes, GSO codes).
+
+The plan's denominators ("117/156 xã") refer to this list, so it stays fixed
+whatever the later mergers (see the crosswalk in /work/shared/domain). A
+commune's district is taken from this list, not from the form's district
+field: the list is the authority and the form may carry a typo.
+
+Records are placed in geographic *slots*: one per real commune, one "commune
+not known" slot per district, and one slot for records with neither (a
+foreign trafficking victim has no residence in An Giang). The extra slots keep
+every total equal to the sum of its parts, which small-cell suppression needs.
+"""
+
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+import pandas as pd
+
+from analysis.catalogue import DATA_DIR
+
+PROVINCE_CODE = "89"
+PROVINCE_NAME = "Tỉnh An Giang"
+UNKNOWN_CODE = "?"
+UNKNOWN_DISTRICT_NAME = "Không rõ huyện"
+UNKNOWN_COMMUNE_NAME = "Không rõ xã"
+
+
+@dataclass(frozen=True)
+class Units:
+    district_codes: list[str]  # the 11 districts, then UNKNOWN_CODE
+    district_names: list[str]
+    slot_codes: list[str]  # commune code, or UNKNOWN_CODE for the extra slots
+    slot_names: list[str]
+    slot_district: np.ndarray  # district index of each slot
+    slot_real: np.ndarray  # True for the 156 real communes
+
+    @property
+    def n_slots(self) -> int:
+        return len(self.slot_codes)
+
+    @property
+    def n_districts(self) -> int:
+        return len(self.district_codes)
+
+
+def load_units_frame() -> pd.DataFrame:
+    return pd.read_csv(DATA_DIR / "units_2016_2020.csv", dtype=str)
+
+
+@cache
+def load_units() -> Units:
+    frame = load_units_frame()
+    districts = frame.drop_duplicates("district_code")
+    district_codes = [*districts["district_code"], UNKNOWN_CODE]
+    district_names = [*districts["district_name_vi"], UNKNOWN_DISTRICT_NAME]
+    index = {code: i for i, code in enumerate(district_codes)}
+    slot_codes = list(frame["commune_code"])
+    slot_names = list(frame["commune_name_vi"])
+    slot_district = [index[d] for d in frame["district_code"]]
+    for i, code in enumerate(district_codes):
+        slot_codes.append(UNKNOWN_CODE)
+        name = UNKNOWN_COMMUNE_NAME
+        slot_names.append(name if code == UNKNOWN_CODE else f"{name} ({code})")
+        slot_district.append(i)
+    real = np.zeros(len(slot_codes), dtype=bool)
+    real[: len(frame)] = True
+    return Units(
+        district_codes=district_codes,
+        district_names=district_names,
+        slot_codes=slot_codes,
+        slot_names=slot_names,
+        slot_district=np.asarray(slot_district, dtype=np.int64),
+        slot_real=real,
+    )
+
+
+def place(
+    communes: pd.Series, districts: pd.Series, *, units: Units | None = None
+) -> tuple[np.ndarray, list[str]]:
+    """The slot of each record, and warnings about codes that do not match."""
+    units = units or load_units()
+    n_real = int(units.slot_real.sum())
+    commune_slot = {code: i for i, code in enumerate(units.slot_codes[:n_real])}
+    district_index = {code: i for i, code in enumerate(units.district_codes[:-1])}
+    unknown_slot_of_district = n_real + np.arange(units.n_districts)
+
+    commune_text = communes.astype(object).where(communes.notna(), "").astype(str)
+    district_text = districts.astype(object).where(districts.notna(), "").astype(str)
+    by_commune = commune_text.map(commune_slot)
+    by_district = district_text.map(district_index).fillna(units.n_districts - 1)
+    slots = np.where(
+        by_commune.notna(),
+        by_commune.fillna(0).to_numpy(dtype=np.int64),
+        unknown_slot_of_district[by_district.to_numpy(dtype=np.int64)],
+    )
+    return slots, _placement_warnings(commune_text, district_text, by_commune, units)
+
+
+def _placement_warnings(commune_text, district_text, by_commune, units) -> list[str]:
+    warnings = []
+    unknown = (commune_text != "") & by_commune.isna()
+    if unknown.any():
+        codes = sorted(set(commune_text[unknown]))[:10]
+        warnings.append(
+            f"{int(unknown.sum())} record(s) name a commune code not in the "
+            f"2016-2020 list ({', '.join(codes)}); counted under 'commune not known'"
+        )
+    missing = commune_text == ""
+    if missing.any():
+        warnings.append(
+            f"{int(missing.sum())} record(s) have no commune; counted under "
+            "'commune not known' of their district"
+        )
+    known = by_commune.notna().to_numpy()
+    slots = by_commune.to_numpy(dtype=float)[known].astype(np.int64)
+    codes = np.asarray(units.district_codes, dtype=object)
+    true_district = codes[units.slot_district[slots]]
+    given = district_text.to_numpy(dtype=object)[known]
+    differs = (given != "") & (given != true_district)
+    if differs.any():
+        warnings.append(
+            f"{int(differs.sum())} record(s) give a district that does not hold "
+            "their commune; the commune's district from the unit list is used"
+        )
+    return warnings
