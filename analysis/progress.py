@@ -96,5 +96,6 @@ def progress(
         meets = _meets(values, comparison.figure, target.comparator)
         # Short of the final target, with no start point to draw a line from.
         meets = np.where(meets, True, None)
-    on_track[known] = np.asarray(meets, dtype=object)[known]
+    for i in np.flatnonzero(known):
+        on_track[i] = None if meets[i] is None else bool(meets[i])
     return gap, on_track
