@@ -1,0 +1,287 @@
+"""Writing OData rows into the ledger: raw versions, appended once, and the current
+state of each submission. Nothing here talks to Central or normalizes."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, select
+
+from server.db import utcnow
+from server.submissions.models import Submission, SubmissionVersion
+
+# Keeps IN lists well under SQLite's limit on bound parameters.
+_CHUNK = 900
+
+
+@dataclass
+class Item:
+    """A submission and the version of it that is now current."""
+
+    submission: Submission
+    version: SubmissionVersion
+    row: dict[str, Any]
+
+    @property
+    def attachments_present(self) -> int:
+        return _attachments_present(self.row)
+
+
+@dataclass
+class PageChanges:
+    new: int = 0
+    updated: int = 0
+    deleted: int = 0
+    restored: int = 0
+    normalized: int = 0
+    quarantined: int = 0
+    attachments: int = 0
+
+
+@dataclass
+class StoredPage:
+    """What storing a page changed, and what normalization has to do about it."""
+
+    changes: PageChanges = field(default_factory=PageChanges)
+    # New current versions (or never normalized ones): to normalize.
+    to_normalize: list[Item] = field(default_factory=list)
+    # Normalized submissions whose review state, deletion or edit count changed.
+    to_sync: list[Submission] = field(default_factory=list)
+    # Every row of the page whose version has attachments.
+    with_attachments: list[Item] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Row:
+    """The parts of an OData row the ledger keys and tracks."""
+
+    submission_id: str
+    instance_id: str
+    form_version: str | None
+    submission_date: datetime
+    updated_at: datetime | None
+    review_state: str | None
+    edits: int
+    submitter_id: str | None
+    deleted_at: datetime | None
+    central_status: str | None
+    odata: dict[str, Any]
+
+    @classmethod
+    def parse(cls, odata: dict[str, Any]) -> "_Row":
+        system = odata.get("__system") or {}
+        meta = odata.get("meta") or {}
+        submitter = system.get("submitterId")
+        # An encrypted submission Central cannot decrypt has no meta: its logical
+        # id is all there is, and it is also its only version's id.
+        return cls(
+            submission_id=odata["__id"],
+            instance_id=meta.get("instanceID") or odata["__id"],
+            form_version=system.get("formVersion"),
+            submission_date=parse_time(system["submissionDate"]),
+            updated_at=parse_time(system.get("updatedAt")),
+            review_state=system.get("reviewState"),
+            edits=int(system.get("edits") or 0),
+            submitter_id=None if submitter is None else str(submitter),
+            deleted_at=parse_time(system.get("deletedAt")),
+            central_status=system.get("status"),
+            odata=odata,
+        )
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "form_version": self.form_version,
+            "submission_date": self.submission_date,
+            "updated_at": self.updated_at,
+            "review_state": self.review_state,
+            "edits": self.edits,
+            "submitter_id": self.submitter_id,
+            "deleted_at": self.deleted_at,
+            "central_status": self.central_status,
+        }
+
+
+def parse_time(text: str | None) -> datetime | None:
+    """Central's ISO timestamps (``...Z``) as aware datetimes."""
+    if not text:
+        return None
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def store_page(
+    *,
+    session: Session,
+    project_id: int,
+    xml_form_id: str,
+    rows: list[dict[str, Any]],
+) -> StoredPage:
+    """Add the page's rows to the caller's transaction. A version already in the
+    ledger is never written again; only the submission's state may change."""
+    parsed = list({r.submission_id: r for r in map(_Row.parse, rows)}.values())
+    ids = [r.submission_id for r in parsed]
+    current = _submissions(session, project_id, xml_form_id, ids)
+    versions = _versions(session, project_id, xml_form_id, ids)
+    page = StoredPage()
+    for row in parsed:
+        submission = current.get(row.submission_id)
+        if submission is None:
+            _add_new(session, project_id, xml_form_id, row, page)
+        elif (row.submission_id, row.instance_id) not in versions:
+            _add_edit(session, submission, row, page)
+        else:
+            _update_state(session, submission, row, page, versions)
+    session.flush()
+    return page
+
+
+def mark_purged(
+    *, session: Session, project_id: int, xml_form_id: str, submission_ids: list[str]
+) -> list[Submission]:
+    """Submissions Central no longer has at all. They stay in the ledger, and
+    count as deleted from the moment they were found gone."""
+    now = utcnow()
+    purged = list(
+        _submissions(session, project_id, xml_form_id, submission_ids).values()
+    )
+    for submission in purged:
+        submission.purged_at = now
+        submission.deleted_at = submission.deleted_at or now
+        session.add(submission)
+    session.flush()
+    return purged
+
+
+def _add_new(
+    session: Session, project_id: int, xml_form_id: str, row: _Row, page: StoredPage
+) -> None:
+    submission = Submission(
+        project_id=project_id,
+        xml_form_id=xml_form_id,
+        submission_id=row.submission_id,
+        current_instance_id=row.instance_id,
+        **row.state(),
+    )
+    version = _version(project_id, xml_form_id, row)
+    session.add_all([submission, version])
+    _want(page, Item(submission, version, row.odata), normalize=True)
+    page.changes.new += 1
+    if row.deleted_at:
+        page.changes.deleted += 1
+
+
+def _add_edit(session: Session, submission: Submission, row: _Row, page: StoredPage):
+    version = _version(submission.project_id, submission.xml_form_id, row)
+    _count_deletion(submission, row, page)
+    _apply(submission, row)
+    submission.current_instance_id = row.instance_id
+    submission.state = "pending"
+    session.add_all([submission, version])
+    _want(page, Item(submission, version, row.odata), normalize=True)
+    page.changes.updated += 1
+
+
+def _update_state(
+    session: Session,
+    submission: Submission,
+    row: _Row,
+    page: StoredPage,
+    versions: dict[tuple[str, str], int],
+) -> None:
+    switched = submission.current_instance_id != row.instance_id
+    changed = switched or any(
+        getattr(submission, name) != value for name, value in row.state().items()
+    )
+    if submission.purged_at is not None:
+        submission.purged_at = None
+        changed = True
+    if changed:
+        _count_deletion(submission, row, page)
+        _apply(submission, row)
+        submission.current_instance_id = row.instance_id
+        session.add(submission)
+    renormalize = switched or submission.state == "pending"
+    version_id = versions[(row.submission_id, row.instance_id)]
+    if renormalize:
+        submission.state = "pending"
+        version = session.get(SubmissionVersion, version_id)
+        _want(page, Item(submission, version, row.odata), normalize=True)
+        return
+    if changed and submission.state == "normalized":
+        page.to_sync.append(submission)
+    if _attachments_present(row.odata):
+        version = session.get(SubmissionVersion, version_id)
+        page.with_attachments.append(Item(submission, version, row.odata))
+
+
+def _count_deletion(submission: Submission, row: _Row, page: StoredPage) -> None:
+    if row.deleted_at and not submission.deleted_at:
+        page.changes.deleted += 1
+    elif submission.deleted_at and not row.deleted_at:
+        page.changes.restored += 1
+
+
+def _apply(submission: Submission, row: _Row) -> None:
+    for name, value in row.state().items():
+        setattr(submission, name, value)
+    submission.last_seen_at = utcnow()
+
+
+def _want(page: StoredPage, item: Item, *, normalize: bool) -> None:
+    if normalize:
+        page.to_normalize.append(item)
+    if item.attachments_present:
+        page.with_attachments.append(item)
+
+
+def _attachments_present(odata: dict[str, Any]) -> int:
+    return int((odata.get("__system") or {}).get("attachmentsPresent") or 0)
+
+
+def _version(project_id: int, xml_form_id: str, row: _Row) -> SubmissionVersion:
+    return SubmissionVersion(
+        project_id=project_id,
+        xml_form_id=xml_form_id,
+        submission_id=row.submission_id,
+        instance_id=row.instance_id,
+        form_version=row.form_version,
+        odata=row.odata,
+    )
+
+
+def _chunks(values: list[str]) -> Iterable[list[str]]:
+    for start in range(0, len(values), _CHUNK):
+        yield values[start : start + _CHUNK]
+
+
+def _submissions(
+    session: Session, project_id: int, xml_form_id: str, ids: list[str]
+) -> dict[str, Submission]:
+    found: dict[str, Submission] = {}
+    for chunk in _chunks(ids):
+        query = select(Submission).where(
+            Submission.project_id == project_id,
+            Submission.xml_form_id == xml_form_id,
+            Submission.submission_id.in_(chunk),
+        )
+        found.update((s.submission_id, s) for s in session.exec(query))
+    return found
+
+
+def _versions(
+    session: Session, project_id: int, xml_form_id: str, ids: list[str]
+) -> dict[tuple[str, str], int]:
+    """The ledger's versions of these submissions, without their content."""
+    found: dict[tuple[str, str], int] = {}
+    for chunk in _chunks(ids):
+        query = select(
+            SubmissionVersion.submission_id,
+            SubmissionVersion.instance_id,
+            SubmissionVersion.id,
+        ).where(
+            SubmissionVersion.project_id == project_id,
+            SubmissionVersion.xml_form_id == xml_form_id,
+            SubmissionVersion.submission_id.in_(chunk),
+        )
+        found.update(((sid, iid), vid) for sid, iid, vid in session.exec(query))
+    return found
