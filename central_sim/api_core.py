@@ -1,0 +1,179 @@
+"""Sessions, the current user, projects, app users and form assignments."""
+
+import json
+
+from starlette.requests import Request
+from starlette.routing import Route
+
+from central_sim import web
+from central_sim.problems import Problem
+
+
+async def _json_body(request: Request) -> dict:
+    raw = await request.body()
+    try:
+        data = json.loads(raw or b"{}")
+    except ValueError as err:
+        raise Problem.unparseable("json", len(raw)) from err
+    return data if isinstance(data, dict) else {}
+
+
+async def create_session(request: Request):
+    body = await _json_body(request)
+    email, password = body.get("email"), body.get("password")
+    if not isinstance(email, str) or not isinstance(password, str):
+        raise Problem.authentication_failed()
+    return web.json_response(web.store(request).login(email=email, password=password))
+
+
+async def delete_session(request: Request):
+    web.require_actor(request)
+    if not web.store(request).logout(request.path_params["token"]):
+        raise Problem.not_found()
+    return web.success()
+
+
+def actor_json(row) -> dict:
+    return {
+        "id": row["id"],
+        "type": row["type"],
+        "displayName": row["display_name"],
+        "createdAt": row["created_at"],
+        "updatedAt": row["updated_at"],
+        "deletedAt": row["deleted_at"],
+    }
+
+
+async def current_user(request: Request):
+    row = web.require_actor(request)
+    data = actor_json(row)
+    if row["type"] == "user":
+        data["email"] = row["email"]
+    return web.json_response(data)
+
+
+def project_json(row) -> dict:
+    return {
+        "id": row["id"],
+        "name": row["name"],
+        "description": row["description"],
+        "archived": bool(row["archived"]),
+        "keyId": None,
+        "createdAt": row["created_at"],
+        "updatedAt": row["updated_at"],
+        "deletedAt": row["deleted_at"],
+    }
+
+
+async def list_projects(request: Request):
+    web.require_admin(request)
+    rows = web.store(request).projects()
+    return web.json_response([project_json(r) for r in rows])
+
+
+async def create_project(request: Request):
+    web.require_admin(request)
+    body = await _json_body(request)
+    name = body.get("name")
+    if not isinstance(name, str) or not name:
+        raise Problem(
+            400.3,
+            f"Required parameters missing. Expected (name), got (name: {name}).",
+            {"expected": ["name"], "got": {"name": name}},
+        )
+    store = web.store(request)
+    project_id = store.create_project(name=name, description=body.get("description"))
+    return web.json_response(project_json(store.project(project_id)))
+
+
+async def get_project(request: Request):
+    project_id = web.int_param(request, "project_id")
+    web.require_admin(request)
+    return web.json_response(project_json(web.store(request).project(project_id)))
+
+
+def app_user_json(row) -> dict:
+    return {
+        "projectId": row["project_id"],
+        **actor_json(row),
+        "token": row["token"],
+    }
+
+
+async def list_app_users(request: Request):
+    project_id = web.int_param(request, "project_id")
+    web.require_admin(request)
+    rows = web.store(request).app_users(project_id)
+    return web.json_response([app_user_json(r) for r in rows])
+
+
+async def create_app_user(request: Request):
+    project_id = web.int_param(request, "project_id")
+    web.require_admin(request)
+    body = await _json_body(request)
+    name = body.get("displayName")
+    if not isinstance(name, str) or not name:
+        raise Problem.missing_parameter("displayName")
+    store = web.store(request)
+    actor_id = store.create_app_user(project_id=project_id, display_name=name)
+    return web.json_response(app_user_json(store.actor(actor_id)))
+
+
+async def delete_app_user(request: Request):
+    project_id = web.int_param(request, "project_id")
+    web.require_admin(request)
+    actor_id = web.int_param(request, "actor_id")
+    web.store(request).delete_app_user(project_id=project_id, actor_id=actor_id)
+    return web.success()
+
+
+async def assign(request: Request):
+    project_id = web.int_param(request, "project_id")
+    web.require_admin(request)
+    store = web.store(request)
+    form = store.form(project_id, request.path_params["xml_form_id"])
+    store.assign(
+        form_id=form["id"],
+        role_id=web.int_param(request, "role_id"),
+        actor_id=web.int_param(request, "actor_id"),
+    )
+    return web.success()
+
+
+async def list_assignments(request: Request):
+    project_id = web.int_param(request, "project_id")
+    web.require_admin(request)
+    store = web.store(request)
+    form = store.form(project_id, request.path_params["xml_form_id"])
+    rows = store.assignments(form["id"])
+    return web.json_response(
+        [{"actorId": r["actor_id"], "roleId": r["role_id"]} for r in rows]
+    )
+
+
+routes = [
+    Route("/v1/sessions", create_session, methods=["POST"]),
+    Route("/v1/sessions/{token}", delete_session, methods=["DELETE"]),
+    Route("/v1/users/current", current_user, methods=["GET"]),
+    Route("/v1/projects", list_projects, methods=["GET"]),
+    Route("/v1/projects", create_project, methods=["POST"]),
+    Route("/v1/projects/{project_id}", get_project, methods=["GET"]),
+    Route("/v1/projects/{project_id}/app-users", list_app_users, methods=["GET"]),
+    Route("/v1/projects/{project_id}/app-users", create_app_user, methods=["POST"]),
+    Route(
+        "/v1/projects/{project_id}/app-users/{actor_id}",
+        delete_app_user,
+        methods=["DELETE"],
+    ),
+    Route(
+        "/v1/projects/{project_id}/forms/{xml_form_id}/assignments",
+        list_assignments,
+        methods=["GET"],
+    ),
+    Route(
+        "/v1/projects/{project_id}/forms/{xml_form_id}/assignments/{role_id}/"
+        "{actor_id}",
+        assign,
+        methods=["POST"],
+    ),
+]

@@ -1,0 +1,549 @@
+"""The OData feed: service document, $metadata, the Submissions table and repeat
+tables, and single records, with Central's paging, counting and refusals.
+
+Central pages the Submissions table in the database (a cursor on createdAt and
+id carried in ``$skiptoken``) and repeat tables in application code (a cursor
+on the repeat row id); both are reproduced here, quirks included: with ``$skip``
+a next link is written whenever the filtered total exceeds the page."""
+
+import base64
+import json
+import re
+from urllib.parse import parse_qsl, unquote
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from central_sim import web
+from central_sim.edmx import edmx
+from central_sim.odata_filter import compile_filter, compile_orderby
+from central_sim.odata_rows import Options, dumps, submission_rows
+from central_sim.problems import Problem
+from central_sim.xform import repeat_tables
+
+SVC = "/v1/projects/{project_id}/forms/{xml_form_id}.svc"
+_SUPPORTED = {
+    "$format", "$count", "$skip", "$top", "$filter", "$wkt", "$expand", "$select",
+    "$skiptoken", "$orderby", "$search",
+}  # fmt: skip
+_JSON_TYPE = re.compile(r"(^|,)(application/json|json)($|;|,)", re.IGNORECASE)
+_XML_TYPE = re.compile(
+    r"(^|,)(application/(atom(svc)?\+)?xml|atom|xml)($|;|,)", re.IGNORECASE
+)
+_RECORD = re.compile(r"^([^(]+)\('((?:uuid:)?[a-z0-9-]+)'\)$", re.IGNORECASE)
+_SYSTEM_KEYS = (
+    "submissionDate", "updatedAt", "submitterId", "submitterName",
+    "attachmentsPresent", "attachmentsExpected", "status", "reviewState",
+    "deviceId", "edits", "formVersion", "deletedAt",
+)  # fmt: skip
+_ROW_COLUMNS = (
+    "s.id, s.instance_id, s.created_at, s.updated_at, s.submitter_id, "
+    "a.display_name, d.attachments_present, d.attachments_expected, d.encrypted, "
+    "s.review_state, s.device_id, s.edits, s.form_version, s.deleted_at, "
+    "d.id as def_id, d.rendered_def_id, d.head, d.tail, d.head_x, d.tail_x"
+)
+_FROM = (
+    "from submissions s join submission_defs d on d.id = s.current_def_id "
+    "left join actors a on a.id = s.submitter_id"
+)
+
+
+def _preflight(request: Request, *, xml: bool = False) -> dict[str, str]:
+    """Central's OData preprocessor: format, supported options, $expand."""
+    query = dict(request.query_params)
+    wanted = query.get("$format") or request.headers.get("accept", "")
+    if _XML_TYPE.search(wanted) and not xml:
+        raise Problem.unacceptable_format(["application/json", "json"])
+    if _JSON_TYPE.search(wanted) and xml:
+        raise Problem.unacceptable_format(["application/xml", "atom"])
+    for key in query:
+        if key not in _SUPPORTED:
+            raise Problem.not_implemented(key)
+    if query.get("$expand") and query["$expand"] != "*":
+        raise Problem.unsupported_expand(query["$expand"])
+    if query.get("$expand") and query.get("$select"):
+        raise Problem(
+            501.11, "This server doesn't support $select query parameter with $expand."
+        )
+    return query
+
+
+def _odata_form(request: Request):
+    """The published form, for an administrator: app users may not read data."""
+    project_id = web.int_param(request, "project_id")
+    found = web.require_actor(request)
+    store = web.store(request)
+    form, form_def = store.published_form(
+        project_id, request.path_params["xml_form_id"]
+    )
+    if found["type"] != "user":
+        raise Problem.insufficient_rights()
+    return form, form_def
+
+
+def _service_root(request: Request) -> str:
+    url = web.original_url(request)
+    return url[: url.index(".svc") + 4]
+
+
+def _headers() -> dict[str, str]:
+    return {"OData-Version": "4.0"}
+
+
+async def service_document(request: Request):
+    _preflight(request)
+    _, form_def = _odata_form(request)
+    fields = web.store(request).fields(form_def["id"])
+    path = web.original_url(request).split("?")[0]
+    tables = repeat_tables(fields)
+    body = {
+        "@odata.context": f"{web.domain(request)}{path}/$metadata",
+        "value": [{"name": "Submissions", "kind": "EntitySet", "url": "Submissions"}]
+        + [{"name": t, "kind": "EntitySet", "url": t} for t in tables],
+    }
+    return Response(
+        dumps(body),
+        headers=_headers(),
+        media_type="application/json; odata.metadata=minimal",
+    )
+
+
+async def metadata(request: Request):
+    _preflight(request, xml=True)
+    form, form_def = _odata_form(request)
+    fields = web.store(request).fields(form_def["id"])
+    return Response(
+        edmx(form["xml_form_id"], fields),
+        headers=_headers(),
+        media_type="application/xml",
+    )
+
+
+def _int(value: str | None) -> int | None:
+    if value is None:
+        return None
+    match = re.match(r"^\s*([+-]?\d+)", value)
+    return int(match.group(1)) if match else None
+
+
+def parse_skiptoken(token: str) -> dict:
+    if not token.startswith("01"):
+        raise Problem.invalid_skiptoken()
+    try:
+        data = json.loads(base64.b64decode(token[2:]).decode())
+    except ValueError as err:
+        raise Problem.invalid_skiptoken() from err
+    if not isinstance(data, dict):
+        raise Problem.invalid_skiptoken()
+    return data
+
+
+def skiptoken(data: dict) -> str:
+    raw = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
+    return "01" + base64.b64encode(raw).decode()
+
+
+def next_url(request: Request, token: dict) -> str:
+    """The request URL without ``$skip`` and with ``$skiptoken`` set, the way
+    Central rewrites it through URLSearchParams."""
+    path, _, query = web.original_url(request).partition("?")
+    pairs = [
+        (k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k != "$skip"
+    ]
+    value = skiptoken(token)
+    at = next((i for i, (k, _) in enumerate(pairs) if k == "$skiptoken"), None)
+    if at is None:
+        pairs.append(("$skiptoken", value))
+    else:
+        pairs[at] = ("$skiptoken", value)
+        pairs = [p for i, p in enumerate(pairs) if p[0] != "$skiptoken" or i == at]
+    return f"{web.domain(request)}{path}?{web.search_params_string(pairs)}"
+
+
+def _footer(request, table: str, next_link: str | None, count: int | None) -> str:
+    context = f"{web.domain(request)}{_service_root(request)}/$metadata#{table}"
+    parts = [f'"@odata.context":{dumps(context)}']
+    if next_link:
+        parts.append(f'"@odata.nextLink":{dumps(next_link)}')
+    if count is not None:
+        parts.append(f'"@odata.count":{count}')
+    return ",".join(parts) + "}"
+
+
+def _page(request, rows: list[str], table, next_link, count) -> Response:
+    head = '{"value":[' + ",".join(rows) + "],"
+    body = head + _footer(request, table, next_link, count)
+    return Response(
+        body.encode(), headers=_headers(), media_type="application/json; charset=utf-8"
+    )
+
+
+def system_json(row) -> str:
+    encrypted = bool(row["encrypted"])
+    status = None
+    if encrypted:
+        status = (
+            "notDecrypted" if row["attachments_present"] else "missingEncryptedFormData"
+        )
+    submitter = row["submitter_id"]
+    return dumps(
+        {
+            "submissionDate": row["created_at"],
+            "updatedAt": row["updated_at"],
+            "submitterId": None if submitter is None else str(submitter),
+            "submitterName": row["display_name"] or None,
+            "attachmentsPresent": row["attachments_present"],
+            "attachmentsExpected": row["attachments_expected"],
+            "status": status,
+            "reviewState": row["review_state"],
+            "deviceId": row["device_id"],
+            "edits": row["edits"],
+            "formVersion": row["form_version"],
+            "deletedAt": row["deleted_at"],
+        }
+    )
+
+
+def _system_dict(row) -> dict:
+    return json.loads(system_json(row))
+
+
+class _Selection:
+    """What ``$select`` asks for: form fields narrow the schema, ``__`` names
+    choose which identifiers and system properties stay."""
+
+    def __init__(self, select: str | None, schema, table: str):
+        self.active = bool(select) and select != "*"
+        self.schema = schema
+        self.metadata: set[str] = set()
+        if not self.active:
+            return
+        names = [p.strip() for p in select.split(",")]
+        self.metadata = {n for n in names if n.startswith("__")}
+        self.schema = _narrow(
+            schema, [n for n in names if not n.startswith("__")], table
+        )
+
+    def system(self, full: dict) -> dict | None:
+        if not self.active or "__system" in self.metadata:
+            return full
+        chosen = {k: v for k, v in full.items() if f"__system/{k}" in self.metadata}
+        return chosen if any(m.startswith("__system/") for m in self.metadata) else None
+
+    def trim(self, row: dict) -> dict:
+        if not self.active:
+            return row
+        return {
+            k: v
+            for k, v in row.items()
+            if not (k.startswith("__") and k != "__system" and k not in self.metadata)
+        }
+
+
+def _narrow(schema, names: list[str], table: str):
+    from central_sim.odata_rows import Schema
+    from central_sim.xform import sanitize_odata
+
+    by_path = {
+        "/".join(sanitize_odata(p) for p in f.path.split("/")): f for f in schema.fields
+    }
+    base = ""
+    keep: set[str] = set()
+    if table != "Submissions":
+        for part in table.split(".")[1:]:
+            base += f"/{part}"
+            if base not in by_path:
+                raise Problem.not_found()
+            keep.add(by_path[base].path)
+    for name in names:
+        field = by_path.get(f"{base}/{name}")
+        if field is None:
+            raise Problem(
+                400.23, f"Could not find a property named '{name}'", {"property": name}
+            )
+        keep.add(field.path)
+        parent = field.path.rsplit("/", 1)[0]
+        while parent and parent not in keep:
+            parent_field = schema.by_path[parent]
+            if parent_field.type == "repeat":
+                raise Problem(
+                    400.24,
+                    f"The given OData select property '{name}' uses features not "
+                    "supported by this server.",
+                    {"property": name},
+                )
+            keep.add(parent)
+            parent = parent.rsplit("/", 1)[0]
+        if field.type == "structure":
+            keep.update(
+                f.path
+                for f in schema.fields
+                if f.path.startswith(field.path + "/") and f.type != "repeat"
+            )
+    return Schema([f for f in schema.fields if f.path in keep])
+
+
+async def dispatch(request: Request):
+    path = request.path_params["path"]
+    if "/" in path or "(" in path:
+        return await record(request)
+    return await table(request, path)
+
+
+async def table(request: Request, name: str):
+    query = _preflight(request)
+    form, form_def = _odata_form(request)
+    store = web.store(request)
+    schema = store.schema(form_def["id"])
+    if name != "Submissions" and name not in repeat_tables(schema.fields):
+        raise Problem.not_found()
+    if query.get("$orderby") and query.get("$skiptoken") and name == "Submissions":
+        raise Problem.not_implemented("using $orderby and $skiptoken together")
+    if name == "Submissions":
+        return _submissions_table(request, query, form, form_def)
+    return _repeat_table(request, query, form, form_def, name)
+
+
+def _order(query) -> str:
+    if query.get("$orderby"):
+        return compile_orderby(query["$orderby"])
+    return "order by s.created_at desc, s.id desc"
+
+
+def _submissions_table(request, query, form, form_def) -> Response:
+    store = web.store(request)
+    limit = _int(query.get("$top"))
+    count_wanted = web.is_true(query.get("$count"))
+    where = compile_filter(query.get("$filter"))
+    base_sql = f"{_FROM} where s.form_id = ? and {where.sql}"
+    params = [form["id"], *where.params]
+    if limit is not None and limit <= 0:
+        count = None
+        if count_wanted:
+            count = store.one(f"select count(*) {base_sql}", *params)[0]
+        return _page(request, [], "Submissions", None, count)
+
+    cursor_sql, cursor_params = _cursor(store, form, query)
+    offset = 0 if query.get("$skiptoken") else max(0, _int(query.get("$skip")) or 0)
+    paged = limit is not None or offset or query.get("$skiptoken")
+    sql = f"select {_ROW_COLUMNS} {base_sql}{cursor_sql} {_order(query)}"
+    sql += f" limit {limit if limit is not None else -1} offset {offset}"
+    rows = store.all(sql, *params, *cursor_params)
+    rendered = _render_roots(request, query, form_def, rows)
+
+    if paged:
+        total = store.one(f"select count(*) {base_sql}", *params)[0]
+        remaining = store.one(
+            f"select count(*) {base_sql}{cursor_sql}", *params, *cursor_params
+        )[0]
+    else:
+        total, remaining = len(rendered), 0
+    link = None
+    if rows and remaining - len(rendered) > 0:
+        link = next_url(request, {"instanceId": rows[-1]["instance_id"]})
+    return _page(
+        request, rendered, "Submissions", link, total if count_wanted else None
+    )
+
+
+def _cursor(store, form, query) -> tuple[str, list]:
+    token = query.get("$skiptoken")
+    if not token:
+        return "", []
+    data = parse_skiptoken(token)
+    if data.get("repeatId") is not None:
+        return "", []
+    row = store.one(
+        "select id, created_at from submissions where form_id = ? and instance_id = ?",
+        form["id"],
+        data.get("instanceId"),
+    )
+    if row is None:
+        return " and 0", []
+    return (
+        " and (s.created_at < ? or (s.created_at = ? and s.id < ?))",
+        [row["created_at"], row["created_at"], row["id"]],
+    )
+
+
+def _render_roots(request, query, form_def, rows) -> list[str]:
+    store = web.store(request)
+    expand = query.get("$expand") == "*"
+    fast = not query.get("$select") and not web.is_true(query.get("$wkt"))
+    out = []
+    for row in rows:
+        if row["rendered_def_id"] != form_def["id"]:
+            row = store.rerender(row["def_id"], form_def["id"], row)
+        if fast:
+            head = (row["head_x"] or row["head"]) if expand else row["head"]
+            tail = (row["tail_x"] or row["tail"]) if expand else row["tail"]
+            out.append(head + system_json(row) + tail)
+        else:
+            out.append(_slow_root(request, query, form_def, row))
+    return out
+
+
+def _slow_root(request, query, form_def, row) -> str:
+    store = web.store(request)
+    selection = _Selection(query.get("$select"), store.schema(form_def["id"]), "")
+    xml = store.one("select xml from submission_defs where id = ?", row["def_id"])[0]
+    rows = submission_rows(
+        selection.schema,
+        "Submissions",
+        bytes(xml),
+        row["instance_id"],
+        selection.system(_system_dict(row)),
+        options=Options(
+            expand=query.get("$expand") == "*", wkt=web.is_true(query.get("$wkt"))
+        ),
+        encrypted=bool(row["encrypted"]),
+    )
+    return dumps(selection.trim(rows[0]))
+
+
+def _repeat_table(request, query, form, form_def, name: str) -> Response:
+    where = compile_filter(query.get("$filter"), subtable=True)
+    token = parse_skiptoken(query["$skiptoken"]) if query.get("$skiptoken") else None
+    limit = _int(query.get("$top"))
+    limit = None if limit is None else max(0, limit)
+    offset = 0 if token else max(0, _int(query.get("$skip")) or 0)
+    rows = _repeat_rows(request, query, form, form_def, name, where)
+
+    out, added, counted, remaining, last_id = [], 0, 0, 0, None
+    found = token is None
+    for row_id, text in rows:
+        if limit is not None and added == limit:
+            remaining += 1
+        if (limit is None or added < limit) and counted >= offset and found:
+            out.append(text)
+            last_id = row_id
+            added += 1
+        found = found or token.get("repeatId") == row_id
+        counted += 1
+    if not found:
+        raise Problem.repeat_id_not_found()
+    link = next_url(request, {"repeatId": last_id}) if remaining > 0 else None
+    count = counted if web.is_true(query.get("$count")) else None
+    return _page(request, out, name, link, count)
+
+
+def _repeat_rows(request, query, form, form_def, name, where):
+    """(row id, row JSON) of a repeat table in Central's order."""
+    store = web.store(request)
+    fast = not query.get("$select") and not web.is_true(query.get("$wkt"))
+    fast = fast and query.get("$expand") != "*"
+    sql = (
+        f"select s.id as sid, d.id as def_id, d.rendered_def_id {_FROM} "
+        f"where s.form_id = ? and {where.sql} and d.encrypted = 0 {_order(query)}"
+    )
+    subs = store.all(sql, form["id"], *where.params)
+    for sub in subs:
+        if sub["rendered_def_id"] != form_def["id"]:
+            store.rerender(sub["def_id"], form_def["id"], None)
+    if fast:
+        return [
+            (r["row_id"], r["json"])
+            for r in store.all(
+                # The condition and order come from the whitelist in odata_filter.
+                "select r.row_id, r.json from submissions s "  # noqa: S608
+                "join submission_defs d on d.id = s.current_def_id "
+                "join repeat_rows r on r.def_id = d.id and r.table_name = ? "
+                "left join actors a on a.id = s.submitter_id "
+                f"where s.form_id = ? and {where.sql} {_order(query)}, r.position",
+                name,
+                form["id"],
+                *where.params,
+            )
+        ]
+    selection = _Selection(query.get("$select"), store.schema(form_def["id"]), name)
+    options = Options(
+        expand=query.get("$expand") == "*", wkt=web.is_true(query.get("$wkt"))
+    )
+    out = []
+    for sub in subs:
+        d = store.one(
+            "select xml, instance_id from submission_defs where id = ?", sub["def_id"]
+        )
+        root_id = store.one(
+            "select instance_id from submissions where id = ?", sub["sid"]
+        )[0]
+        for row in submission_rows(
+            selection.schema, name, bytes(d["xml"]), root_id, None, options=options
+        ):
+            out.append((row["__id"], dumps(selection.trim(row))))
+    return out
+
+
+async def record(request: Request):
+    """``Submissions('<instanceId>')`` and the repeat paths below it."""
+    query = _preflight(request)
+    form, form_def = _odata_form(request)
+    store = web.store(request)
+    segments = [unquote(p) for p in request.path_params["path"].split("/")]
+    context = []
+    for segment in segments:
+        match = _RECORD.match(segment)
+        context.append((match.group(1), match.group(2)) if match else (segment, None))
+    if context[0][0] != "Submissions" or context[0][1] is None:
+        raise Problem.not_found()
+    name = ".".join(part for part, _ in context)
+    schema = store.schema(form_def["id"])
+    if name != "Submissions" and name not in repeat_tables(schema.fields):
+        raise Problem.not_found()
+    row = store.one(
+        f"select {_ROW_COLUMNS}, d.xml {_FROM} where s.form_id = ? and "
+        "s.instance_id = ? and s.deleted_at is null",
+        form["id"],
+        context[0][1],
+    )
+    if row is None:
+        raise Problem.not_found()
+    selection = _Selection(query.get("$select"), schema, name)
+    rows = submission_rows(
+        selection.schema,
+        name,
+        bytes(row["xml"]),
+        row["instance_id"],
+        selection.system(_system_dict(row)),
+        options=Options(
+            expand=query.get("$expand") == "*", wkt=web.is_true(query.get("$wkt"))
+        ),
+        encrypted=bool(row["encrypted"]),
+    )
+    last = max(i for i, (_, key) in enumerate(context) if key is not None)
+    if last > 0:
+        key = "__" + "-".join(part for part, _ in context[: last + 1]) + "-id"
+        rows = [r for r in rows if r.get(key) == context[last][1]]
+    return _record_page(request, query, name, rows, selection, row["instance_id"])
+
+
+def _record_page(request, query, name, rows, selection, instance_id) -> Response:
+    limit = _int(query.get("$top"))
+    limit = len(rows) if limit is None else max(0, limit)
+    offset = max(0, _int(query.get("$skip")) or 0)
+    if query.get("$skiptoken"):
+        repeat_id = parse_skiptoken(query["$skiptoken"]).get("repeatId")
+        if not repeat_id:
+            raise Problem.invalid_skiptoken()
+        offset = next((i for i, r in enumerate(rows) if r["__id"] == repeat_id), -1) + 1
+        if offset == 0:
+            raise Problem.repeat_id_not_found()
+    pared = rows[offset : offset + limit]
+    link = None
+    if pared and len(rows) - (offset + limit) > 0:
+        token = (
+            {"instanceId": instance_id}
+            if name == "Submissions"
+            else {"repeatId": pared[-1]["__id"]}
+        )
+        link = next_url(request, token)
+    count = len(rows) if web.is_true(query.get("$count")) else None
+    return _page(request, [dumps(selection.trim(r)) for r in pared], name, link, count)
+
+
+routes = [
+    Route(SVC, service_document, methods=["GET"]),
+    Route(f"{SVC}/$metadata", metadata, methods=["GET"]),
+    Route(f"{SVC}/{{path:path}}", dispatch, methods=["GET"]),
+]

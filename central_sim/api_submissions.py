@@ -1,0 +1,444 @@
+"""Submissions over REST (XML body) and over OpenRosa (multipart), edits through
+``deprecatedID``, review, comments, delete and restore, versions, attachments."""
+
+import json
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from central_sim import web
+from central_sim.api_core import actor_json
+from central_sim.odata_rows import URI_SAFE
+from central_sim.problems import Problem
+from central_sim.store import ParsedSubmission, parse_submission
+
+FORM = "/v1/projects/{project_id}/forms/{xml_form_id}"
+SUBMISSION = f"{FORM}/submissions/{{instance_id}}"
+REVIEW_STATES = {"hasIssues", "edited", "approved", "rejected"}
+_OPENROSA_CREATED = (
+    '\n  <OpenRosaResponse xmlns="http://openrosa.org/http/response" items="0">\n'
+    '    <message nature="">full submission upload was successful!</message>\n'
+    "  </OpenRosaResponse>"
+)
+
+
+def _extended(request: Request) -> bool:
+    return web.is_true(request.headers.get("x-extended-metadata"))
+
+
+def version_json(store, def_row, *, extended: bool) -> dict:
+    data = {
+        "submitterId": def_row["submitter_id"],
+        "createdAt": def_row["created_at"],
+        "instanceName": def_row["instance_name"],
+        "instanceId": def_row["instance_id"],
+        "current": bool(def_row["current"]),
+        "deviceId": def_row["device_id"],
+        "userAgent": def_row["user_agent"],
+    }
+    if extended:
+        data["submitter"] = _submitter(store, def_row["submitter_id"])
+    return data
+
+
+def _submitter(store, actor_id: int | None):
+    row = store.actor(actor_id) if actor_id is not None else None
+    return actor_json(row) if row is not None else None
+
+
+def submission_json(store, row, *, extended=False, with_version=True) -> dict:
+    data = {
+        "instanceId": row["instance_id"],
+        "submitterId": row["submitter_id"],
+        "deviceId": row["device_id"],
+        "createdAt": row["created_at"],
+        "updatedAt": row["updated_at"],
+        "reviewState": row["review_state"],
+        "userAgent": row["user_agent"],
+        "deletedAt": row["deleted_at"],
+    }
+    if extended:
+        data["submitter"] = _submitter(store, row["submitter_id"])
+    if with_version:
+        current = store.current_def(row["id"])
+        data["currentVersion"] = version_json(store, current, extended=extended)
+    return data
+
+
+def _form(request: Request):
+    project_id = web.int_param(request, "project_id")
+    return web.store(request).form(project_id, request.path_params["xml_form_id"])
+
+
+def _submission(request: Request, *, deleted: bool = False):
+    form = _form(request)
+    web.require_admin(request)
+    row = web.store(request).submission(
+        form["id"], request.path_params["instance_id"], deleted=deleted
+    )
+    return form, row
+
+
+def _form_def_for(store, form, version: str):
+    form_def = store.def_for_version(form["id"], version)
+    if form_def is None:
+        raise Problem.form_version_not_found(version)
+    return form_def
+
+
+def _mismatch(xml_form_id: str) -> Problem:
+    return Problem.unexpected_value(
+        "form id", xml_form_id, "did not match the form ID in the URL"
+    )
+
+
+async def list_submissions(request: Request):
+    form = _form(request)
+    web.require_admin(request)
+    store = web.store(request)
+    rows = store.all(
+        "select * from submissions where form_id = ? and deleted_at is null "
+        "order by created_at desc, id desc",
+        form["id"],
+    )
+    extended = _extended(request)
+    return web.json_response(
+        [submission_json(store, r, extended=extended) for r in rows]
+    )
+
+
+async def create_submission(request: Request):
+    store = web.store(request)
+    parsed = parse_submission(await request.body())
+    form = _form(request)
+    if form["current_def_id"] is None:
+        raise Problem.not_found()
+    form_def = _form_def_for(store, form, parsed.version)
+    found = web.require_submitter(request, form)
+    if parsed.xml_form_id != form["xml_form_id"]:
+        raise _mismatch(parsed.xml_form_id)
+    submission_id = store.create_submission(
+        form=form,
+        form_def=form_def,
+        parsed=parsed,
+        actor_id=found["id"],
+        device_id=request.query_params.get("deviceID"),
+        user_agent=request.headers.get("user-agent"),
+    )
+    row = store.one("select * from submissions where id = ?", submission_id)
+    return web.json_response(submission_json(store, row))
+
+
+async def get_submission(request: Request):
+    form = _form(request)
+    web.require_admin(request)
+    store = web.store(request)
+    instance_id = request.path_params["instance_id"]
+    try:
+        row = store.submission(form["id"], instance_id)
+    except Problem:
+        version = store.any_def(form["id"], instance_id)
+        if version is None or version["submission_deleted_at"] is not None:
+            raise
+        root = store.one(
+            "select instance_id from submissions where id = ?", version["submission_id"]
+        )[0]
+        base = request.url.path.rsplit("/", 1)[0]
+        target = f"{base}/{quote(root, safe=URI_SAFE)}/versions/"
+        return RedirectResponse(target + quote(instance_id, safe=URI_SAFE), 301)
+    return web.json_response(submission_json(store, row, extended=_extended(request)))
+
+
+async def submission_xml(request: Request):
+    _, row = _submission(request)
+    current = web.store(request).current_def(row["id"])
+    return Response(bytes(current["xml"]), media_type="application/xml")
+
+
+async def review(request: Request):
+    _, row = _submission(request)
+    try:
+        body = json.loads(await request.body() or b"{}")
+    except ValueError as err:
+        raise Problem.unparseable("json", 0) from err
+    store = web.store(request)
+    if "reviewState" in body:
+        state = body["reviewState"]
+        if state is not None and state not in REVIEW_STATES:
+            raise Problem.unexpected_value(
+                "state", state, "not a recognized state name"
+            )
+        store.set_review_state(row["id"], state)
+    row = store.one("select * from submissions where id = ?", row["id"])
+    return web.json_response(submission_json(store, row, with_version=False))
+
+
+async def put_submission(request: Request):
+    form, row = _submission(request)
+    store = web.store(request)
+    parsed = parse_submission(await request.body())
+    if parsed.xml_form_id != form["xml_form_id"]:
+        raise _mismatch(parsed.xml_form_id)
+    if parsed.deprecated_id is None:
+        raise Problem.expected_deprecation()
+    current = store.current_def(row["id"])
+    if current["instance_id"] != parsed.deprecated_id:
+        raise Problem.deprecating_old(parsed.deprecated_id)
+    form_def = _form_def_for(store, form, parsed.version)
+    store.edit_submission(
+        form=form,
+        form_def=form_def,
+        submission=row,
+        parsed=parsed,
+        actor_id=web.require_actor(request)["id"],
+        device_id=request.query_params.get("deviceID"),
+        user_agent=request.headers.get("user-agent"),
+    )
+    row = store.one("select * from submissions where id = ?", row["id"])
+    return web.json_response(submission_json(store, row))
+
+
+async def delete_submission(request: Request):
+    _, row = _submission(request)
+    web.store(request).delete_submission(row["id"])
+    return web.success()
+
+
+async def restore_submission(request: Request):
+    _, row = _submission(request, deleted=True)
+    web.store(request).restore_submission(row["id"])
+    return web.success()
+
+
+async def list_versions(request: Request):
+    _, row = _submission(request)
+    store = web.store(request)
+    extended = _extended(request)
+    return web.json_response(
+        [version_json(store, d, extended=extended) for d in store.defs(row["id"])]
+    )
+
+
+def _version(request: Request):
+    _, row = _submission(request)
+    version = next(
+        (
+            d
+            for d in web.store(request).defs(row["id"])
+            if d["instance_id"] == request.path_params["version_id"]
+        ),
+        None,
+    )
+    if version is None:
+        raise Problem.not_found()
+    return version
+
+
+async def get_version(request: Request):
+    version = _version(request)
+    return web.json_response(
+        version_json(web.store(request), version, extended=_extended(request))
+    )
+
+
+async def version_xml(request: Request):
+    return Response(bytes(_version(request)["xml"]), media_type="application/xml")
+
+
+async def list_comments(request: Request):
+    _, row = _submission(request)
+    return web.json_response(web.store(request).comments(row["id"]))
+
+
+async def add_comment(request: Request):
+    _, row = _submission(request)
+    try:
+        body = json.loads(await request.body() or b"{}")
+    except ValueError as err:
+        raise Problem.unparseable("json", 0) from err
+    text = body.get("body")
+    if not isinstance(text, str) or not text:
+        raise Problem.missing_parameter("body")
+    comment = web.store(request).add_comment(
+        submission_id=row["id"], actor_id=web.require_actor(request)["id"], body=text
+    )
+    return web.json_response(comment)
+
+
+async def list_attachments(request: Request):
+    _, row = _submission(request)
+    store = web.store(request)
+    rows = store.submission_attachments(row["current_def_id"])
+    return web.json_response(
+        [{"name": a["name"], "exists": a["content"] is not None} for a in rows]
+    )
+
+
+async def get_attachment(request: Request):
+    _, row = _submission(request)
+    name = request.path_params["name"]
+    found = next(
+        (
+            a
+            for a in web.store(request).submission_attachments(row["current_def_id"])
+            if a["name"] == name and a["content"] is not None
+        ),
+        None,
+    )
+    if found is None:
+        raise Problem.not_found()
+    return Response(
+        bytes(found["content"]),
+        media_type=found["content_type"] or "application/octet-stream",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+async def upload_attachment(request: Request):
+    _, row = _submission(request)
+    name = request.path_params["name"]
+    kind = request.headers.get("content-type") or "application/octet-stream"
+    web.store(request).set_attachment(
+        def_id=row["current_def_id"], name=name, content=await request.body(), kind=kind
+    )
+    return web.success()
+
+
+# OpenRosa
+
+
+async def openrosa_head(request: Request):
+    web.store(request).project(web.int_param(request, "project_id"))
+    return Response(status_code=204, headers=web.OPENROSA_HEADERS)
+
+
+async def openrosa_submit(request: Request):
+    project_id = web.int_param(request, "project_id")
+    store = web.store(request)
+    xml, files = await _multipart(request)
+    parsed = parse_submission(xml)
+    found = web.require_actor(request)
+    form = store.form(project_id, parsed.xml_form_id)
+    form_def = _form_def_for(store, form, parsed.version)
+    if form["state"] == "closed":
+        raise Problem(
+            409.2,
+            "This form is not currently accepting submissions. Please talk to your "
+            "program staff if this is unexpected.",
+        )
+    if found["type"] != "user" and not store.is_assigned(
+        actor_id=found["id"], form_id=form["id"]
+    ):
+        # Central answers an OpenRosa client without rights as unauthenticated.
+        raise Problem.authentication_failed()
+    context = {
+        "store": store,
+        "form": form,
+        "form_def": form_def,
+        "actor_id": found["id"],
+        "device_id": request.query_params.get("deviceID"),
+        "user_agent": request.headers.get("user-agent"),
+        "files": files,
+    }
+    if parsed.deprecated_id is not None:
+        _openrosa_edit(parsed, context)
+    else:
+        _openrosa_new(parsed, context)
+    return web.openrosa(_OPENROSA_CREATED, 201)
+
+
+def _openrosa_new(parsed: ParsedSubmission, context: dict) -> None:
+    store, form = context["store"], context["form"]
+    extant = store.any_def(form["id"], parsed.instance_id)
+    if extant is None:
+        store.create_submission(
+            form=form,
+            form_def=context["form_def"],
+            parsed=parsed,
+            actor_id=context["actor_id"],
+            device_id=context["device_id"],
+            user_agent=context["user_agent"],
+            files=context["files"],
+        )
+        return
+    if extant["submission_deleted_at"] is not None:
+        raise Problem.duplicate_deleted()
+    if not extant["current"]:
+        raise Problem.deprecating_old(parsed.instance_id)
+    if bytes(extant["xml"]) != parsed.xml:
+        raise Problem.xml_conflict()
+    store.add_attachments(def_id=extant["id"], files=context["files"])
+
+
+def _openrosa_edit(parsed: ParsedSubmission, context: dict) -> None:
+    store, form = context["store"], context["form"]
+    deprecated = store.any_def(form["id"], parsed.deprecated_id)
+    if deprecated is None:
+        raise Problem.deprecated_id_not_found(parsed.deprecated_id)
+    if not deprecated["current"]:
+        usurper = store.any_def(form["id"], parsed.instance_id)
+        if usurper is None or not usurper["current"]:
+            raise Problem.deprecating_old(parsed.deprecated_id)
+        if bytes(usurper["xml"]) != parsed.xml:
+            raise Problem.xml_conflict()
+        store.add_attachments(def_id=usurper["id"], files=context["files"])
+        return
+    submission = store.one(
+        "select * from submissions where id = ?", deprecated["submission_id"]
+    )
+    store.edit_submission(
+        form=form,
+        form_def=context["form_def"],
+        submission=submission,
+        parsed=parsed,
+        actor_id=context["actor_id"],
+        device_id=context["device_id"],
+        user_agent=context["user_agent"],
+        files=context["files"],
+    )
+
+
+async def _multipart(request: Request) -> tuple[bytes, dict]:
+    try:
+        form = await request.form(max_files=10000, max_fields=10000)
+    except Exception as err:
+        raise Problem(400.39, "Multipart form content failed to parse.") from err
+    xml, files = None, {}
+    for key, value in form.multi_items():
+        if not hasattr(value, "read"):
+            continue
+        content = await value.read()
+        if key == "xml_submission_file" and xml is None:
+            xml = content
+        else:
+            files[value.filename or key] = (
+                content,
+                value.content_type or "application/octet-stream",
+            )
+    if xml is None:
+        raise Problem.missing_multipart_field("xml_submission_file")
+    return xml, files
+
+
+routes = [
+    Route("/v1/projects/{project_id}/submission", openrosa_head, methods=["GET"]),
+    Route("/v1/projects/{project_id}/submission", openrosa_submit, methods=["POST"]),
+    Route(f"{FORM}/submissions", list_submissions, methods=["GET"]),
+    Route(f"{FORM}/submissions", create_submission, methods=["POST"]),
+    Route(f"{SUBMISSION}.xml", submission_xml, methods=["GET"]),
+    Route(SUBMISSION, get_submission, methods=["GET"]),
+    Route(SUBMISSION, review, methods=["PATCH"]),
+    Route(SUBMISSION, put_submission, methods=["PUT"]),
+    Route(SUBMISSION, delete_submission, methods=["DELETE"]),
+    Route(f"{SUBMISSION}/restore", restore_submission, methods=["POST"]),
+    Route(f"{SUBMISSION}/versions", list_versions, methods=["GET"]),
+    Route(f"{SUBMISSION}/versions/{{version_id}}.xml", version_xml, methods=["GET"]),
+    Route(f"{SUBMISSION}/versions/{{version_id}}", get_version, methods=["GET"]),
+    Route(f"{SUBMISSION}/comments", list_comments, methods=["GET"]),
+    Route(f"{SUBMISSION}/comments", add_comment, methods=["POST"]),
+    Route(f"{SUBMISSION}/attachments", list_attachments, methods=["GET"]),
+    Route(f"{SUBMISSION}/attachments/{{name}}", get_attachment, methods=["GET"]),
+    Route(f"{SUBMISSION}/attachments/{{name}}", upload_attachment, methods=["POST"]),
+]

@@ -1,0 +1,131 @@
+"""pyodk itself, unpatched, drives the simulator as it would drive Central."""
+
+import pytest
+from pyodk._utils.config import CentralConfig, Config
+from pyodk.client import Client
+from pyodk.errors import PyODKError
+
+from tests.central_sim import forms
+
+
+@pytest.fixture
+def published(pyodk_client):
+    pyodk_client.forms.create(definition=forms.xform().decode())
+    return pyodk_client
+
+
+def test_session__wrong_password__is_refused(central_sim):
+    config = Config(
+        central=CentralConfig(
+            base_url=central_sim.url, username=central_sim.email, password="wrong"
+        )
+    )
+    with pytest.raises(PyODKError, match="401"):
+        Client(config=config).open()
+
+
+def test_projects__created_project__is_listed_and_read(
+    pyodk_client, central_project_id
+):
+    assert [p.id for p in pyodk_client.projects.list()] == [central_project_id]
+    assert pyodk_client.projects.get(central_project_id).name == "trogiup tests"
+
+
+def test_forms__create__publishes_the_form(published):
+    form = published.forms.get(forms.FORM_ID)
+
+    assert (form.version, form.name, form.publishedAt is not None) == (
+        "v1",
+        "Simulator test",
+        True,
+    )
+
+
+def test_forms__update_with_new_version__publishes_it(published):
+    published.forms.update(forms.FORM_ID, definition=forms.xform("v2").decode())
+
+    assert published.forms.get(forms.FORM_ID).version == "v2"
+
+
+def test_get_table__filter_expand_and_paging__follow_central(published):
+    created = [
+        published.submissions.create(
+            xml=forms.submission(respondent=f"P{i}"), form_id=forms.FORM_ID
+        )
+        for i in range(5)
+    ]
+    since = created[2].createdAt.isoformat().replace("+00:00", "Z")
+
+    page = published.submissions.get_table(forms.FORM_ID, top=2, skip=1, count=True)
+    newer = published.submissions.get_table(
+        forms.FORM_ID, filter=f"__system/submissionDate gt {since}"
+    )
+    expanded = published.submissions.get_table(forms.FORM_ID, expand="*", top=1)
+
+    assert [r["respondent"] for r in page["value"]] == ["P3", "P2"]
+    assert page["@odata.count"] == 5
+    assert "%24skiptoken=01" in page["@odata.nextLink"]
+    assert [r["respondent"] for r in newer["value"]] == ["P4", "P3"]
+    assert [m["member_name"] for m in expanded["value"][0]["household"]] == ["A", "B"]
+
+
+def test_get_table__repeat_table__has_parent_ids(published):
+    sub = published.submissions.create(xml=forms.submission(), form_id=forms.FORM_ID)
+
+    rows = published.submissions.get_table(
+        forms.FORM_ID, table_name="Submissions.household"
+    )["value"]
+
+    assert [r["__Submissions-id"] for r in rows] == [sub.instanceId] * 2
+
+
+def test_review_and_comment__show_in_rest_and_odata(published):
+    sub = published.submissions.create(xml=forms.submission(), form_id=forms.FORM_ID)
+
+    published.submissions.review(
+        sub.instanceId, "approved", forms.FORM_ID, comment="Looks right"
+    )
+
+    row = published.submissions.get_table(forms.FORM_ID)["value"][0]
+    comments = published.submissions.list_comments(sub.instanceId, forms.FORM_ID)
+    assert row["__system"]["reviewState"] == "approved"
+    assert (
+        published.submissions.get(sub.instanceId, forms.FORM_ID).reviewState
+        == "approved"
+    )
+    assert [c.body for c in comments] == ["Looks right"]
+
+
+def test_edit__keeps_logical_id_and_counts_edits(published):
+    original = forms.new_instance_id()
+    published.submissions.create(
+        xml=forms.submission(instance_id=original, age=30), form_id=forms.FORM_ID
+    )
+    edited = forms.new_instance_id()
+
+    published.submissions.edit(
+        original,
+        forms.submission(instance_id=edited, deprecated_id=original, age=31),
+        forms.FORM_ID,
+    )
+
+    row = published.submissions.get_table(forms.FORM_ID)["value"][0]
+    assert (row["__id"], row["meta"]["instanceID"], row["age"]) == (
+        original,
+        edited,
+        31,
+    )
+    assert (row["__system"]["edits"], row["__system"]["reviewState"]) == (1, "edited")
+    assert row["__system"]["updatedAt"] is not None
+
+
+def test_app_users__created_with_forms__are_assigned(published, central_sim):
+    users = published.projects.create_app_users(
+        display_names=["collect-1"], forms=[forms.FORM_ID]
+    )
+
+    listed = published.get(f"projects/{published.project_id}/app-users").json()
+    form = central_sim.store.form(published.project_id, forms.FORM_ID)
+    assert users[0].type == "field_key" and users[0].token
+    assert [u["id"] for u in listed] == [users[0].id]
+    assert central_sim.store.is_assigned(actor_id=users[0].id, form_id=form["id"])
