@@ -1,0 +1,684 @@
+"""Realistic synthetic submissions for the three forms, from a random seed.
+
+Each generated submission answers as ODK Collect would: relevance respected
+(a question that is not relevant is sent empty), constraints met (ages 0-15,
+no future dates, parts within their whole), calculations filled, codes taken
+from the forms' choice lists and the one unit list. Names are obviously
+synthetic ("Trẻ Mẫu 0042"); no real person's name is ever produced.
+
+Used by the tests, the demo and the benchmarks::
+
+    xmls = generate(xform_text, count=500, seed=7)
+"""
+
+import random
+import uuid
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from server.errors import InvalidInput
+from server.forms import FORMS_DIR
+from server.forms.units import Commune, load_units
+
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+XFORMS_NS = "{http://www.w3.org/2002/xforms}"
+DEFAULT_YEARS = (2016, 2017, 2018, 2019, 2020)
+
+Answers = dict[str, str]
+
+
+@dataclass
+class Context:
+    rng: random.Random
+    communes: list[Commune]
+    years: tuple[int, ...]
+    index: int
+
+    def pick(self, weighted: dict[str, float]) -> str:
+        return self.rng.choices(list(weighted), weights=list(weighted.values()))[0]
+
+    def some(self, options: list[str], low: int = 1, high: int = 2) -> str:
+        return " ".join(self.rng.sample(options, self.rng.randint(low, high)))
+
+    def chance(self, p: float) -> bool:
+        return self.rng.random() < p
+
+    def day_in(self, first: date, last: date) -> date:
+        return first + timedelta(days=self.rng.randint(0, max(0, (last - first).days)))
+
+
+def generate(
+    xform: str,
+    *,
+    count: int,
+    seed: int,
+    years: tuple[int, ...] = DEFAULT_YEARS,
+    forms_dir: Path = FORMS_DIR,
+) -> list[str]:
+    """``count`` submission XML documents for the XForm given as text."""
+    root = _primary_instance(xform)
+    xml_form_id = root.get("id", "")
+    if xml_form_id not in ANSWERERS:
+        raise InvalidInput(f"no sample generator for form {xml_form_id!r}")
+    # Reproducible from the seed on purpose; nothing here is secret.
+    rng = random.Random(seed)  # noqa: S311
+    ctx = Context(rng, load_units(forms_dir), years, 0)
+    slots = _commune_years(ctx) if xml_form_id == "ag_commune_drugfree" else None
+    if slots is not None and count > len(slots):
+        raise InvalidInput(
+            f"ag_commune_drugfree has one submission per commune and year: at most "
+            f"{len(slots)} for {len(years)} year(s), not {count}"
+        )
+    documents = []
+    for ctx.index in range(count):
+        answers = ANSWERERS[xml_form_id](ctx, slots)
+        documents.append(_document(root, answers, ctx.rng))
+    return documents
+
+
+def _primary_instance(xform: str) -> ET.Element:
+    # The XForm is our own build output, not untrusted input.
+    model = ET.fromstring(xform).find(f".//{XFORMS_NS}model")  # noqa: S314
+    instance = model.find(f"{XFORMS_NS}instance") if model is not None else None
+    if instance is None or len(instance) == 0:
+        raise InvalidInput("the XForm has no primary instance")
+    return instance[0]
+
+
+def _document(template: ET.Element, answers: Answers, rng: random.Random) -> str:
+    answers["instanceID"] = f"uuid:{uuid.UUID(int=rng.getrandbits(128), version=4)}"
+    root = _fill(template, answers)
+    root.set("xmlns:jr", "http://openrosa.org/javarosa")
+    root.set("xmlns:orx", "http://openrosa.org/xforms")
+    return ET.tostring(root, encoding="unicode")
+
+
+def _fill(template: ET.Element, answers: Answers) -> ET.Element:
+    element = ET.Element(template.tag.removeprefix(XFORMS_NS), template.attrib)
+    for child in template:
+        element.append(_fill(child, answers))
+    if len(template) == 0:
+        element.text = answers.get(element.tag, "")
+    return element
+
+
+def _stamp(day: date, ctx: Context) -> Answers:
+    """Collect's start/end/today/deviceid metadata for a form filled on ``day``."""
+    start = datetime.combine(day, time(8), TZ) + timedelta(
+        minutes=ctx.rng.randint(0, 540)
+    )
+    end = start + timedelta(minutes=ctx.rng.randint(5, 40))
+    return {
+        "start": start.isoformat(timespec="milliseconds"),
+        "end": end.isoformat(timespec="milliseconds"),
+        "today": day.isoformat(),
+        "deviceid": f"collect:synthetic{ctx.rng.randint(1, 60):04d}",
+    }
+
+
+def _flag(condition: bool) -> str:
+    return "1" if condition else "0"
+
+
+def _age(born: date, on: date) -> int:
+    # Collect: int((decimal-date-time(on) - decimal-date-time(born)) div 365.25)
+    return int((on - born).days / 365.25)
+
+
+# ag_child_case -----------------------------------------------------------------
+
+CSC_GROUPS = [
+    "csc_a",
+    "csc_b",
+    "csc_c",
+    "csc_d",
+    "csc_dd",
+    "csc_e",
+    "csc_g",
+    "csc_h",
+    "csc_i",
+    "csc_k",
+    "csc_l",
+    "csc_m",
+    "csc_n",
+    "csc_o",
+]
+CHILD_SUPPORT = [
+    "health",
+    "psych",
+    "education",
+    "legal",
+    "social_allowance",
+    "alt_care",
+    "vocational",
+    "material",
+    "emergency",
+    "family_support",
+    "referral",
+    "other",
+]
+ABUSE_TYPES = [
+    "violence",
+    "exploitation",
+    "sexual",
+    "trafficking",
+    "abandonment",
+    "neglect",
+    "other",
+]
+RISK_FACTORS = [
+    "poor_hh",
+    "divorce_separation",
+    "parent_migrant",
+    "dv_home",
+    "parent_drug_crime",
+    "parent_hiv",
+    "dropout_risk",
+    "migrant",
+    "disability_hh",
+    "other",
+]
+ETHNICITY = {"kinh": 85, "khmer": 8, "cham": 3, "hoa": 3, "other": 1}
+
+
+def _child(ctx: Context, _slots: object) -> Answers:
+    commune = ctx.rng.choice(ctx.communes)
+    visit = ctx.day_in(date(min(ctx.years), 1, 1), date(max(ctx.years), 12, 31))
+    a: Answers = {
+        **_stamp(visit, ctx),
+        "username": f"xa-{commune.code}",
+        "collector_name": f"Cán Bộ Mẫu {ctx.rng.randint(1, 99):02d}",
+        "visit_date": visit.isoformat(),
+        "record_type": ctx.pick({"new": 6, "followup": 3, "closure": 1}),
+        "district": commune.district_code,
+        "commune": commune.code,
+        "case_id": f"{commune.code}-{ctx.index + 1:04d}",
+    }
+    _child_person(ctx, a, visit)
+    _child_circumstances(ctx, a)
+    _child_abuse(ctx, a, visit)
+    _child_management(ctx, a, visit)
+    _child_flags(a)
+    a["instanceName"] = f"{a['commune']}-{a['case_id']}"
+    return a
+
+
+def _child_person(ctx: Context, a: Answers, visit: date) -> None:
+    consent = ctx.chance(0.9)
+    age = ctx.rng.randint(0, 15)
+    a.update(consent_caregiver=_flag(consent), sex=ctx.pick({"1": 51, "2": 49}))
+    if consent:
+        born = visit - timedelta(days=int(age * 365.25) + ctx.rng.randint(30, 330))
+        age = _age(born, visit)
+        a.update(
+            child_name=f"Trẻ Mẫu {ctx.index + 1:04d}",
+            hamlet=f"Ấp Mẫu {ctx.rng.randint(1, 9)}",
+            dob=born.isoformat(),
+            dob_approx=_flag(ctx.chance(0.1)),
+            caregiver_name=f"Người Chăm Sóc Mẫu {ctx.index + 1:04d}",
+            caregiver_phone=f"09{ctx.rng.randint(0, 99_999_999):08d}",
+        )
+    else:
+        a["age_declared"] = str(age)
+    a["age_years"] = str(age)
+    a.update(
+        ethnicity=ctx.pick(ETHNICITY),
+        hh_poverty=ctx.pick({"poor": 15, "near_poor": 15, "none": 65, "98": 5}),
+        caregiver_rel=ctx.pick(
+            {
+                "mother": 45,
+                "father": 20,
+                "grandparent": 25,
+                "other_kin": 7,
+                "facility_staff": 3,
+            }
+        ),
+        care_arrangement=ctx.pick(
+            {"both_parents": 50, "one_parent": 25, "kin": 20, "facility": 3, "other": 2}
+        ),
+        school_status=_school(age, ctx),
+    )
+
+
+def _school(age: int, ctx: Context) -> str:
+    if age < 3:
+        return "not_school_age"
+    if age < 6:
+        return "preschool"
+    if ctx.chance(0.08):
+        return "dropout"
+    return "primary" if age < 11 else "lower_sec" if age < 15 else "upper_sec"
+
+
+def _child_circumstances(ctx: Context, a: Answers) -> None:
+    is_csc = ctx.chance(0.4)
+    a["is_csc"] = _flag(is_csc)
+    if is_csc:
+        groups = ctx.some(CSC_GROUPS, 1, 2)
+        a["csc_groups"] = groups
+        if "csc_a" in groups.split():
+            a["orphan_sub"] = ctx.rng.choice(["a1", "a2", "a3", "a4"])
+        if "csc_d" in groups.split():
+            a["disab_type"] = ctx.some(
+                ["mobility", "hearing_speech", "vision", "mental", "intellectual"], 1, 2
+            )
+            a["disab_level"] = ctx.rng.choice(["very_severe", "severe", "mild"])
+        return
+    at_risk = ctx.chance(0.5)
+    a["at_risk_csc"] = _flag(at_risk)
+    if at_risk:
+        a["risk_factors"] = ctx.some(RISK_FACTORS, 1, 3)
+
+
+def _child_abuse(ctx: Context, a: Answers, visit: date) -> None:
+    a["abused"] = ctx.pick({"1": 15, "0": 80, "98": 5})
+    if a["abused"] == "1":
+        a["abuse_types"] = ctx.some(ABUSE_TYPES, 1, 2)
+        a["abuse_date"] = ctx.day_in(visit - timedelta(days=300), visit).isoformat()
+    else:
+        a["high_risk_abuse"] = _flag(ctx.chance(0.12))
+    sexual = "sexual" in a.get("abuse_types", "").split()
+    if sexual or "csc_l" in a.get("csc_groups", "").split():
+        a["sexabuse_form"] = ctx.some(
+            ["rape", "coerced", "intercourse", "molest", "prostitution_porn"], 1, 1
+        )
+    if a["abused"] == "1" or a.get("high_risk_abuse") == "1":
+        # Information is received after the abuse it reports.
+        earliest = a.get("abuse_date") or (visit - timedelta(days=200)).isoformat()
+        intake = ctx.day_in(date.fromisoformat(earliest), visit)
+        a.update(
+            report_source=ctx.rng.choice(
+                [
+                    "hotline_111",
+                    "hotline_prov",
+                    "school",
+                    "police",
+                    "family",
+                    "community",
+                    "review",
+                ]
+            ),
+            intake_date=intake.isoformat(),
+            initial_assess_date=ctx.day_in(
+                intake, min(visit, intake + timedelta(1))
+            ).isoformat(),
+            risk_level=ctx.pick({"high": 4, "medium": 4, "low": 2}),
+        )
+        if a["risk_level"] == "high":
+            a["emergency_measure"] = _flag(ctx.chance(0.6))
+
+
+def _child_management(ctx: Context, a: Answers, visit: date) -> None:
+    managed = ctx.chance(0.85)
+    a["is_managed"] = _flag(managed)
+    if managed:
+        opened = ctx.day_in(visit - timedelta(days=700), visit)
+        a["file_open_date"] = opened.isoformat()
+        a["case_status"] = ctx.pick(
+            {
+                "open": 80,
+                "closed_safe": 10,
+                "transferred": 4,
+                "lost": 4,
+                "deceased": 0.5,
+            }
+        )
+        if a["case_status"] in {"closed_safe", "transferred"}:
+            a["close_date"] = ctx.day_in(opened, visit).isoformat()
+    if _needs_support(a):
+        has_plan = ctx.chance(0.75)
+        a["has_plan"] = _flag(has_plan)
+        if has_plan:
+            earliest = date.fromisoformat(a.get("intake_date") or "2016-01-01")
+            a["plan_date"] = ctx.day_in(max(earliest, visit - timedelta(400)), visit)
+            a["plan_date"] = a["plan_date"].isoformat()
+        received = ctx.some(CHILD_SUPPORT, 1, 3) if ctx.chance(0.85) else "none"
+        a["support_received"] = received
+        if "other" in received.split():
+            a["support_other"] = "Hỗ trợ khác (mẫu)"
+    if int(a["age_years"]) >= 7:
+        a["consent_child"] = _flag(ctx.chance(0.9))
+
+
+def _needs_support(a: Answers) -> bool:
+    return "1" in (
+        a.get("is_csc"),
+        a.get("at_risk_csc"),
+        a.get("abused"),
+        a.get("high_risk_abuse"),
+    )
+
+
+def _child_flags(a: Answers) -> None:
+    support = a.get("support_received", "").split()
+    given = bool(support) and "none" not in support
+    csc, at_risk = a["is_csc"] == "1", a.get("at_risk_csc") == "1"
+    managed = a["is_managed"] == "1"
+    abuse_or_risk = a["abused"] == "1" or a.get("high_risk_abuse") == "1"
+    a.update(
+        f_csc=_flag(csc),
+        f_csc_assisted=_flag(csc and given),
+        f_csc_managed=_flag(csc and managed),
+        f_atrisk=_flag(at_risk),
+        f_atrisk_managed_interv=_flag(at_risk and managed and given),
+        f_abuse_or_highrisk=_flag(abuse_or_risk),
+        f_plan=_flag(abuse_or_risk and a.get("has_plan") == "1"),
+        f_abused=_flag(a["abused"] == "1"),
+    )
+
+
+# ag_commune_drugfree -----------------------------------------------------------
+
+COMM_FORMS = [
+    "loudspeaker",
+    "meeting",
+    "print",
+    "talk",
+    "group",
+    "individual",
+    "event",
+    "school",
+    "workplace",
+    "online",
+    "other",
+]
+
+
+def _commune_years(ctx: Context) -> list[tuple[Commune, int]]:
+    slots = [(c, y) for y in ctx.years for c in ctx.communes]
+    ctx.rng.shuffle(slots)
+    return slots
+
+
+def _commune(ctx: Context, slots: list[tuple[Commune, int]]) -> Answers:
+    commune, year = slots[ctx.index]
+    filled = ctx.day_in(date(year, 12, 15), date(year + 1, 1, 20))
+    a: Answers = {
+        **_stamp(filled, ctx),
+        "username": f"xa-{commune.code}",
+        "period_year": str(year),
+        "district": commune.district_code,
+        "commune": commune.code,
+        "resp_name": f"Cán Bộ Mẫu {ctx.rng.randint(1, 99):02d}",
+        "resp_role": ctx.pick({"ldtbxh": 6, "police": 2, "vice_chair": 1, "other": 1}),
+        "n_children_u16": str(ctx.rng.randint(1500, 9000)),
+        "drug_situation": ctx.pick({"none": 3, "not_serious": 5, "serious": 2}),
+    }
+    _commune_drugs(ctx, a)
+    _commune_teams_and_communication(ctx, a, year)
+    _commune_recognition(ctx, a)
+    a["instanceName"] = f"{commune.code}-{year}"
+    return a
+
+
+def _part(ctx: Context, whole: int, share: float) -> int:
+    return min(whole, round(whole * share * ctx.rng.uniform(0.7, 1.1)))
+
+
+def _commune_drugs(ctx: Context, a: Answers) -> None:
+    scale = {"none": 0, "not_serious": 12, "serious": 45}[a["drug_situation"]]
+    n = lambda k=1.0: ctx.rng.randint(0, int(scale * k) + 1)  # noqa: E731
+    users, decisions, completed = n(), n(0.3), n(0.2)
+    family, comm_vol, comm_comp = n(0.2), n(0.15), n(0.1)
+    methadone = n(0.4)
+    in_rehab = family + comm_vol + comm_comp
+    counts = {
+        "n_users_registered": users,
+        "n_users_new": n(0.2),
+        "n_drug_hotspots": ctx.rng.randint(0, 2 if scale else 0),
+        "n_rehab_family_vol": family,
+        "n_rehab_comm_vol": comm_vol,
+        "n_rehab_comm_comp": comm_comp,
+        "n_decision_compulsory": decisions,
+        "n_vol_centre": n(0.1),
+        "n_methadone": methadone,
+        "n_completed_return": completed,
+        "n_job_referral_post": n(0.1),
+        "n_voc_counsel": _part(ctx, in_rehab, 0.8),
+        "n_voc_trained": _part(ctx, in_rehab, 0.3),
+        "n_job_referral_inrehab": _part(ctx, in_rehab, 0.2),
+        "n_loans": n(0.05),
+        "n_service_estab": ctx.rng.randint(0, 25),
+        "n_prost_hotspots": n(0.02),
+        "n_sex_workers_known": n(0.1),
+    }
+    parts = {
+        "n_users_counselled": ("n_users_registered", 0.9),
+        "n_decision_executed": ("n_decision_compulsory", 0.85),
+        "n_methadone_new": ("n_methadone", 0.3),
+        "n_postrehab_managed": ("n_completed_return", 0.9),
+    }
+    for part, (whole, share) in parts.items():
+        if counts[whole] > 0:
+            counts[part] = _part(ctx, counts[whole], share)
+    a.update({k: str(v) for k, v in counts.items()})
+
+
+def _commune_teams_and_communication(ctx: Context, a: Answers, year: int) -> None:
+    status = ctx.pick(
+        {"new": 1, "consolidated": 1, "active": 5, "inactive": 1, "none": 2}
+    )
+    a["vswt_status"] = status
+    if status in {"new", "consolidated"}:
+        a["vswt_date"] = ctx.day_in(date(year, 1, 1), date(year, 12, 1)).isoformat()
+    if status not in {"none", "inactive"}:
+        a["vswt_members"] = str(ctx.rng.randint(5, 25))
+    drug_comm = ctx.chance(0.9)
+    a["drug_comm"] = _flag(drug_comm)
+    if drug_comm:
+        a["drug_comm_forms"] = ctx.some(COMM_FORMS, 1, 4)
+    if ctx.chance(0.85):
+        a["prost_comm_forms"] = ctx.some(COMM_FORMS, 1, 3)
+        a["prost_comm_quarters"] = str(ctx.pick({"4": 6, "3": 2, "2": 1, "1": 1}))
+    else:
+        a["prost_comm_forms"] = "none"
+
+
+def _commune_recognition(ctx: Context, a: Answers) -> None:
+    a["recog_status"] = ctx.pick(
+        {"new": 2, "maintained": 5, "lost": 1, "not_achieved": 2, "not_assessed": 0.5}
+    )
+    drugfree = a["recog_status"] in {"new", "maintained"}
+    if drugfree:
+        a["recog_decision"] = f"QĐ {ctx.rng.randint(100, 999)}/QĐ-UBND"
+    a["gbv_model"] = _flag(ctx.chance(0.6))
+    a.update(
+        f_drugfree=_flag(drugfree),
+        f_comm_drug=_flag(a["drug_comm"] == "1"),
+        f_comm_prost_regular=_flag(a.get("prost_comm_quarters") == "4"),
+        f_vswt_new_or_consolidated=_flag(a["vswt_status"] in {"new", "consolidated"}),
+    )
+
+
+# ag_tip_review -----------------------------------------------------------------
+
+REGIMES_2011 = [
+    "essential",
+    "travel",
+    "medical",
+    "psych",
+    "legal_aid",
+    "education",
+    "vocational",
+    "initial_allowance",
+    "loan",
+]
+REGIMES_2024 = [*REGIMES_2011, "interpretation", "legal_support"]
+EXPLOITATION = [
+    "sexual",
+    "forced_labour",
+    "forced_marriage",
+    "begging",
+    "crime",
+    "unknown",
+]
+STAGES = {"receipt": 3, "verification": 3, "support": 3, "reintegration": 2}
+
+
+def _tip(ctx: Context, _slots: object) -> Answers:
+    received = ctx.day_in(date(min(ctx.years), 1, 1), date(max(ctx.years), 12, 31))
+    stage = ctx.pick(STAGES)
+    filled = received + timedelta(days=ctx.rng.randint(0, 20) + 60 * _rank(stage))
+    a: Answers = {
+        **_stamp(filled, ctx),
+        "username": "so-ldtbxh",
+        "case_id": f"TIP-{received.year}-{ctx.index + 1:04d}",
+        "review_stage": stage,
+        "receipt_date": received.isoformat(),
+        "legal_frame": "law2024" if received >= date(2025, 7, 1) else "law2011",
+        "receipt_route": ctx.pick(
+            {"rescued": 3, "handed_over": 4, "self_returned": 2, "suspected": 1}
+        ),
+        "receiving_agency": ctx.pick(
+            {"border_guard": 4, "police": 3, "ldtbxh": 2, "victim_facility": 1}
+        ),
+        "consent": _flag(ctx.chance(0.85)),
+    }
+    _tip_person(ctx, a, received)
+    _tip_verification(ctx, a, received, filled, stage)
+    _tip_support_and_protection(ctx, a)
+    _tip_reintegration(ctx, a, received, filled)
+    _tip_flags(a)
+    a["instanceName"] = f"{a['case_id']}-{stage}"
+    return a
+
+
+def _rank(stage: str) -> int:
+    return list(STAGES).index(stage)
+
+
+def _tip_person(ctx: Context, a: Answers, received: date) -> None:
+    nationality = ctx.pick({"vn_citizen": 95, "stateless_resident": 2, "foreigner": 3})
+    a.update(
+        sex=ctx.pick({"2": 80, "1": 20}),
+        nationality_status=nationality,
+        ethnicity=ctx.pick(ETHNICITY),
+    )
+    if a["consent"] == "1":
+        age = ctx.rng.randint(13, 45)
+        born = received - timedelta(days=int(age * 365.25) + ctx.rng.randint(20, 300))
+        a.update(
+            full_name=f"Nạn Nhân Mẫu {ctx.index + 1:04d}",
+            dob=born.isoformat(),
+            age_at_receipt=str(_age(born, received)),
+            phone=f"09{ctx.rng.randint(0, 99_999_999):08d}",
+        )
+        if nationality != "foreigner":
+            commune = ctx.rng.choice(ctx.communes)
+            a.update(res_district=commune.district_code, res_commune=commune.code)
+    a.update(
+        n_minors_accompanying=str(ctx.pick({"0": 85, "1": 10, "2": 5})),
+        destination=ctx.pick(
+            {"cambodia": 5, "china": 3, "malaysia": 1, "domestic": 1, "unknown": 0.5}
+        ),
+        exploitation=ctx.some(EXPLOITATION, 1, 2),
+        trafficked_year=str(
+            ctx.rng.randint(max(1990, received.year - 3), received.year)
+        ),
+    )
+
+
+def _tip_verification(
+    ctx: Context, a: Answers, received: date, filled: date, stage: str
+) -> None:
+    started = stage != "receipt" or ctx.chance(0.4)
+    a["verif_started"] = _flag(started)
+    if not started:
+        return
+    a.update(
+        verif_agency=ctx.pick({"police": 4, "border_guard": 4, "ldtbxh": 2}),
+        verif_date=ctx.day_in(received, filled).isoformat(),
+        evidence_sources=ctx.some(
+            ["e1_proceedings", "e2_rescue", "e3_embassy", "e5_victim"], 1, 2
+        ),
+        id_outcome=ctx.pick(
+            {"victim": 80, "pending": 10, "not_victim": 7, "insufficient": 3}
+        ),
+    )
+    if a["id_outcome"] == "victim":
+        a["id_document"] = _flag(ctx.chance(0.8))
+
+
+def _tip_support_and_protection(ctx: Context, a: Answers) -> None:
+    if a.get("id_outcome") not in {"victim", "pending"}:
+        return
+    regimes = REGIMES_2024 if a["legal_frame"] == "law2024" else REGIMES_2011
+    needed = ctx.rng.sample(regimes, ctx.rng.randint(1, 4))
+    received = [r for r in needed if ctx.chance(0.85)]
+    a["support_needed"] = " ".join(needed)
+    a["support_received"] = " ".join(received)
+    if "initial_allowance" in received:
+        a["allowance_amount"] = str(ctx.rng.choice([1_000_000, 1_500_000, 3_000_000]))
+    if len(needed) > len(received):
+        a["support_notes"] = "Chờ bố trí kinh phí (mẫu)"
+    protection = ctx.chance(0.3)
+    a["protection_needed"] = _flag(protection)
+    if protection:
+        who = ctx.pick({"victim": 6, "victim relatives": 3, "relatives": 1})
+        a["protection_for"] = who
+        if "relatives" in who.split():
+            a["n_relatives_protect"] = str(ctx.rng.randint(1, 4))
+        a["protection_measures"] = (
+            ctx.some(
+                ["secret_evidence", "secret_private", "relocation", "prevention"], 1, 2
+            )
+            if ctx.chance(0.9)
+            else "none"
+        )
+        a["protection_refused"] = _flag(ctx.chance(0.05))
+
+
+def _tip_reintegration(ctx: Context, a: Answers, received: date, filled: date) -> None:
+    if a["review_stage"] != "reintegration":
+        return
+    a.update(
+        living_after=ctx.pick({"family": 8, "facility": 1, "independent": 1}),
+        reint_status=ctx.pick(
+            {
+                "stable_work": 4,
+                "stable_school": 1,
+                "in_support": 3,
+                "unstable": 1,
+                "lost": 1,
+            }
+        ),
+        in_model=_flag(ctx.chance(0.3)),
+        followup_date=ctx.day_in(received, filled).isoformat(),
+    )
+
+
+def _tip_flags(a: Answers) -> None:
+    needed = a.get("support_needed", "").split()
+    received = a.get("support_received", "").split()
+    for regime in REGIMES_2024:
+        a[f"met_{regime}"] = _flag(regime not in needed or regime in received)
+    victim = a.get("id_outcome") == "victim"
+    has_need = victim and bool(needed)
+    prot_need = a.get("protection_needed") == "1" and a.get("protection_refused") != "1"
+    measures = a.get("protection_measures", "").split()
+    prot_met = prot_need and bool(measures) and "none" not in measures
+    who = a.get("protection_for", "").split()
+    persons = ("victim" in who) + (int(a.get("n_relatives_protect") or 0))
+    a.update(
+        f_received_case="1",
+        f_verified=_flag(a["verif_started"] == "1"),
+        f_victim=_flag(victim),
+        f_victim_supported=_flag(victim and bool(received)),
+        f_has_need=_flag(has_need),
+        f_need_met=_flag(has_need and all(r in received for r in needed)),
+        f_prot_need=_flag(prot_need),
+        f_prot_met=_flag(prot_met),
+        f_prot_persons=str(persons if prot_need else 0),
+        f_prot_persons_met=str(persons if prot_met else 0),
+    )
+
+
+ANSWERERS: dict[str, Callable[[Context, object], Answers]] = {
+    "ag_child_case": _child,
+    "ag_commune_drugfree": _commune,
+    "ag_tip_review": _tip,
+}
