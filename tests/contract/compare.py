@@ -60,7 +60,10 @@ def differences(
         diff = _diff(expected, got)
         if diff:
             report.append(f"{expected['name']}:\n" + "\n".join(diff))
-    report.extend(f"{name}: not in the recording" for name in by_name)
+    report.extend(
+        f"{name}: not in the recording: {extra['body']}"
+        for name, extra in by_name.items()
+    )
     return report
 
 

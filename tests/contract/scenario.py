@@ -529,7 +529,8 @@ def odata_queries(talk: Conversation, email: str, password: str) -> None:
         params={"$orderby": "__system/submissionDate asc"},
         headers={"Authorization": f"Bearer {talk.token}"},
     ).json()["value"]
-    after_c = next(r for r in rows if r["__id"] == UUID_C)["__system"]["submissionDate"]
+    dates = {row["__id"]: row["__system"]["submissionDate"] for row in rows}
+    after_c = dates[UUID_C]
     since = f"__system/submissionDate gt {after_c}"
     queries = [
         ("odata_filter_submission_date", {"$filter": since, "$count": "true"}),
