@@ -2,6 +2,7 @@
 inline XLSForm tables, OData rows shaped like Central's, and the ledger rows
 (Submission, SubmissionVersion) a pull would have written."""
 
+import copy
 import textwrap
 import uuid
 from datetime import UTC, datetime
@@ -63,6 +64,7 @@ def odata_row(
     """An OData ``Submissions`` row as Central serves it with ``$expand=*``:
     groups nested, repeats inline lists whose items carry ``__id``."""
     instance_id = instance_id or new_instance_id()
+    answers = copy.deepcopy(answers)
     return {
         **answers,
         "meta": {"instanceID": instance_id, **answers.get("meta", {})},

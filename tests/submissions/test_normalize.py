@@ -1,0 +1,394 @@
+from datetime import UTC, date, datetime
+
+import pandas
+import sqlalchemy as sa
+from sqlmodel import select
+
+from server.submissions.models import QuarantineEntry, Submission
+from server.submissions.normalize import (
+    normalize_batch,
+    register_form_version,
+    renormalize,
+    sync_state,
+)
+from server.submissions.reader import typed_table
+from tests.factories.submissions import (
+    build_xform,
+    encrypted_odata_row,
+    ledger_submission,
+    odata_row,
+    repeat_row,
+    xlsform_md,
+)
+
+PROJECT = 1
+FORM = "ag_visit"
+
+VISIT = xlsform_md(
+    """
+    | type | name | label::Vietnamese (vi) | label::English (en) | calculation |
+    | text | child_name | Họ tên | Name | |
+    | integer | age | Tuổi | Age | |
+    | decimal | allowance | Trợ cấp | Allowance | |
+    | date | visit_date | Ngày thăm | Visit date | |
+    | dateTime | seen_at | Lúc | Seen at | |
+    | time | seen_time | Giờ | Time | |
+    | geopoint | location | Vị trí | Location | |
+    | geotrace | route | Đường đi | Route | |
+    | image | photo | Ảnh | Photo | |
+    | select_one district | district | Huyện | District | |
+    | select_multiple needs | needs | Nhu cầu | Needs | |
+    | calculate | score | | | 1 + 1 |
+    | begin_group | household | Hộ | Household | |
+    | text | head | Chủ hộ | Head | |
+    | begin_repeat | member | Thành viên | Member | |
+    | text | member_name | Tên | Name | |
+    | begin_repeat | visit | Lần thăm | Visit | |
+    | integer | minutes | Số phút | Minutes | |
+    | end_repeat | | | | |
+    | end_repeat | | | | |
+    | end_group | | | | |
+    """,
+    choices="""
+    | list_name | name | label::Vietnamese (vi) | label::English (en) |
+    | district | 883 | Thành phố Long Xuyên | Long Xuyen City |
+    | district | 884 | Thành phố Châu Đốc | Chau Doc City |
+    | needs | food | Lương thực | Food |
+    | needs | school | Học tập | Schooling |
+    | needs | health | Y tế | Health |
+    """,
+    form_id=FORM,
+    version="v1",
+)
+
+ANSWERS = {
+    "child_name": "Nguyễn Văn A",
+    "age": 9,
+    "allowance": 1.5,
+    "visit_date": "2026-11-01",
+    "seen_at": "2026-11-01T08:30:00.000+07:00",
+    "seen_time": "08:30:00.000+07:00",
+    "location": {
+        "type": "Point",
+        "coordinates": [105.43, 10.38, 4.5],
+        "properties": {"accuracy": 6.2},
+    },
+    "route": {"type": "LineString", "coordinates": [[105.4, 10.3], [105.5, 10.4]]},
+    "photo": "1700000000000.jpg",
+    "district": "883",
+    "needs": "food health",
+    "score": "2",
+    "household": {"head": "Trần Thị B"},
+}
+
+
+def _register(session, md=VISIT, version="v1"):
+    register_form_version(
+        session=session,
+        project_id=PROJECT,
+        xml_form_id=FORM,
+        version=version,
+        xml=build_xform(md),
+    )
+
+
+def _ledger(session, *rows):
+    return [
+        ledger_submission(session, project_id=PROJECT, xml_form_id=FORM, row=row)
+        for row in rows
+    ]
+
+
+def _normalize(session, items):
+    return normalize_batch(
+        session=session, project_id=PROJECT, xml_form_id=FORM, items=items
+    )
+
+
+def _rows(session, table="form_ag_visit", order="submission_id"):
+    table_object = typed_table(session=session, xml_form_id=FORM, table=table)
+    query = sa.select(table_object).order_by(sa.text(order))
+    return [dict(r) for r in session.connection().execute(query).mappings()]
+
+
+def _with_household(members):
+    return {**ANSWERS, "household": {"head": "Trần Thị B", "member": members}}
+
+
+def test_normalize__every_type__lands_typed(session):
+    _register(session)
+    items = _ledger(session, odata_row(ANSWERS))
+
+    counts = _normalize(session, items)
+    (row,) = _rows(session)
+
+    assert counts == {"normalized": 1, "quarantined": 0}
+    assert row["age"] == 9
+    assert row["allowance"] == 1.5
+    assert row["visit_date"] == date(2026, 11, 1)
+    assert row["seen_time"] == "08:30:00.000+07:00"
+    assert row["photo"] == "1700000000000.jpg"
+    assert row["district"] == "883"
+    assert row["score"] == "2"
+    assert row["child_name"] == "Nguyễn Văn A"
+    assert '"LineString"' in row["route"]
+
+
+def test_normalize__group_field__gets_its_name_as_column(session):
+    _register(session)
+
+    _normalize(session, _ledger(session, odata_row(ANSWERS)))
+
+    assert _rows(session)[0]["head"] == "Trần Thị B"
+
+
+def test_normalize__datetime_with_offset__keeps_the_instant(session):
+    _register(session)
+
+    _normalize(session, _ledger(session, odata_row(ANSWERS)))
+
+    seen_at = _rows(session)[0]["seen_at"]
+    assert seen_at.tzinfo is not None
+    assert seen_at == datetime(2026, 11, 1, 1, 30, tzinfo=UTC)
+
+
+def test_normalize__geopoint__splits_into_lat_lon_alt_acc(session):
+    _register(session)
+
+    _normalize(session, _ledger(session, odata_row(ANSWERS)))
+
+    row = _rows(session)[0]
+    assert (row["location__lat"], row["location__lon"]) == (10.38, 105.43)
+    assert (row["location__alt"], row["location__acc"]) == (4.5, 6.2)
+
+
+def test_normalize__select_multiple__raw_codes_and_one_boolean_per_choice(session):
+    _register(session)
+    unanswered = odata_row({**ANSWERS, "needs": None})
+
+    _normalize(session, _ledger(session, odata_row(ANSWERS), unanswered))
+
+    by_needs = {r["needs"]: r for r in _rows(session)}
+    answered = by_needs["food health"]
+    assert (answered["needs__food"], answered["needs__school"]) == (True, False)
+    assert answered["needs__health"] is True
+    assert by_needs[None]["needs__food"] is None
+
+
+def test_normalize__standard_columns__come_from_the_ledger(session):
+    _register(session)
+    row = odata_row(ANSWERS, review_state="approved")
+
+    _normalize(session, _ledger(session, row))
+
+    typed = _rows(session)[0]
+    assert typed["submission_id"] == row["__id"]
+    assert typed["instance_id"] == row["meta"]["instanceID"]
+    assert typed["project_id"] == PROJECT
+    assert typed["form_version"] == "v1"
+    assert typed["review_state"] == "approved"
+    assert typed["edits"] == 0
+    assert typed["submitter_id"] == "5"
+    assert typed["submission_date"] == datetime(2026, 11, 1, 3, tzinfo=UTC)
+
+
+def test_normalize__nested_repeat__rows_linked_to_parent_and_submission(session):
+    _register(session)
+    visit = repeat_row({"minutes": 30}, row_id="v-1")
+    members = [
+        repeat_row({"member_name": "C", "visit": [visit]}, row_id="m-1"),
+        repeat_row({"member_name": "D"}, row_id="m-2"),
+    ]
+    row = odata_row(_with_household(members))
+
+    _normalize(session, _ledger(session, row))
+
+    members_rows = _rows(session, "form_ag_visit__member", "position")
+    visits = _rows(session, "form_ag_visit__visit", "position")
+    assert [(m["row_id"], m["position"]) for m in members_rows] == [
+        ("m-1", 1),
+        ("m-2", 2),
+    ]
+    assert {m["submission_id"] for m in members_rows} == {row["__id"]}
+    assert members_rows[0]["parent_row_id"] is None
+    assert visits == [
+        {
+            "row_id": "v-1",
+            "submission_id": row["__id"],
+            "parent_row_id": "m-1",
+            "position": 1,
+            "minutes": 30,
+        }
+    ]
+
+
+def test_normalize__edited_submission__replaces_typed_row_and_repeat_rows(session):
+    _register(session)
+    first = odata_row(
+        _with_household([repeat_row({"member_name": "C"}, row_id="old-1")])
+    )
+    _normalize(session, _ledger(session, first))
+    edited = odata_row(
+        {**_with_household([repeat_row({"member_name": "E"}, row_id="new-1")])}
+        | {"age": 10},
+        submission_id=first["__id"],
+        edits=1,
+        review_state="edited",
+        updated_at="2026-11-02T03:00:00.000Z",
+    )
+
+    _normalize(session, _ledger(session, edited))
+
+    (typed,) = _rows(session)
+    members = _rows(session, "form_ag_visit__member", "position")
+    assert typed["age"] == 10
+    assert typed["instance_id"] == edited["meta"]["instanceID"]
+    assert (typed["edits"], typed["review_state"]) == (1, "edited")
+    assert [m["row_id"] for m in members] == ["new-1"]
+
+
+def test_normalize__deleted_submission__stays_with_deleted_at(session):
+    _register(session)
+    row = odata_row(ANSWERS, deleted_at="2026-11-05T03:00:00.000Z")
+
+    _normalize(session, _ledger(session, row))
+
+    assert _rows(session)[0]["deleted_at"] == datetime(2026, 11, 5, 3, tzinfo=UTC)
+
+
+def test_sync_state__review_and_deletion__reach_the_typed_row(session):
+    _register(session)
+    ((submission, _),) = items = _ledger(session, odata_row(ANSWERS))
+    _normalize(session, items)
+    submission.review_state = "rejected"
+    submission.deleted_at = datetime(2026, 11, 6, tzinfo=UTC)
+    submission.updated_at = datetime(2026, 11, 6, tzinfo=UTC)
+
+    sync_state(session=session, submissions=[submission])
+
+    typed = _rows(session)[0]
+    assert typed["review_state"] == "rejected"
+    assert typed["deleted_at"] == datetime(2026, 11, 6, tzinfo=UTC)
+    assert typed["updated_at"] == datetime(2026, 11, 6, tzinfo=UTC)
+
+
+def test_normalize__value_breaking_its_type__quarantined_without_the_value(session):
+    _register(session)
+    row = odata_row({**ANSWERS, "age": "chín tuổi"})
+
+    counts = _normalize(session, _ledger(session, row))
+
+    (entry,) = session.exec(select(QuarantineEntry)).all()
+    assert counts == {"normalized": 0, "quarantined": 1}
+    assert (entry.code, entry.field) == ("bad_value", "/age")
+    for what in (FORM, "version v1", row["__id"], "/age", "int"):
+        assert what in entry.reason
+    assert "chín" not in entry.reason
+    assert "Nguyễn" not in entry.reason
+    assert _rows(session) == []
+
+
+def test_normalize__quarantined_edit__removes_the_stale_typed_row(session):
+    _register(session)
+    first = odata_row(ANSWERS)
+    _normalize(session, _ledger(session, first))
+    broken = odata_row({**ANSWERS, "age": "x"}, submission_id=first["__id"], edits=1)
+
+    _normalize(session, _ledger(session, broken))
+
+    submission = session.exec(select(Submission)).one()
+    assert submission.state == "quarantined"
+    assert _rows(session) == []
+
+
+def test_normalize__unknown_form_version__quarantined(session):
+    _register(session)
+    row = odata_row(ANSWERS, form_version="v9")
+
+    counts = _normalize(session, _ledger(session, row))
+
+    entry = session.exec(select(QuarantineEntry)).one()
+    assert counts["quarantined"] == 1
+    assert entry.code == "unknown_form_version"
+    assert "version v9" in entry.reason
+
+
+def test_normalize__form_never_registered__quarantined(session):
+    counts = _normalize(session, _ledger(session, odata_row(ANSWERS)))
+
+    assert counts == {"normalized": 0, "quarantined": 1}
+    assert session.exec(select(QuarantineEntry)).one().code == "unknown_form_version"
+
+
+def test_normalize__not_decrypted__quarantined(session):
+    _register(session)
+
+    _normalize(session, _ledger(session, encrypted_odata_row()))
+
+    assert session.exec(select(QuarantineEntry)).one().code == "not_decrypted"
+
+
+def test_normalize__repeat_without_expand__quarantined_not_emptied(session):
+    _register(session)
+    row = odata_row(ANSWERS)
+    row["household"]["member@odata.navigationLink"] = "Submissions('x')/member"
+
+    _normalize(session, _ledger(session, row))
+
+    entry = session.exec(select(QuarantineEntry)).one()
+    assert (entry.code, entry.field) == ("bad_repeat", "/household/member")
+
+
+def test_renormalize__after_the_version_is_registered__clears_quarantine(session):
+    _register(session)
+    row = odata_row(ANSWERS, form_version="v2")
+    _normalize(session, _ledger(session, row))
+    _register(session, VISIT.replace("| v1 |", "| v2 |"), version="v2")
+
+    result = renormalize(session=session, xml_form_id=FORM, only_quarantined=True)
+
+    entry = session.exec(select(QuarantineEntry)).one()
+    assert result == {"normalized": 1, "quarantined": 0, "resolved": 1}
+    assert entry.resolved_at is not None
+    assert session.exec(select(Submission)).one().state == "normalized"
+    assert _rows(session)[0]["form_version"] == "v2"
+
+
+def test_normalize__same_ledger_twice__changes_nothing(session):
+    _register(session)
+    members = [repeat_row({"member_name": "C"}, row_id="m-1")]
+    items = _ledger(
+        session, odata_row(_with_household(members)), odata_row({"age": "x"})
+    )
+    _normalize(session, items)
+    before = (_rows(session), _rows(session, "form_ag_visit__member", "row_id"))
+    entries_before = [
+        (e.id, e.resolved_at) for e in session.exec(select(QuarantineEntry))
+    ]
+
+    _normalize(session, items)
+    renormalize(session=session)
+
+    after = (_rows(session), _rows(session, "form_ag_visit__member", "row_id"))
+    entries_after = [
+        (e.id, e.resolved_at) for e in session.exec(select(QuarantineEntry))
+    ]
+    assert after == before
+    assert entries_after == entries_before
+
+
+def test_typed_table__read_with_pandas__gives_typed_columns(session):
+    _register(session)
+    _normalize(session, _ledger(session, odata_row(ANSWERS), odata_row(ANSWERS)))
+    session.commit()
+    table = typed_table(session=session, xml_form_id=FORM)
+
+    frame = pandas.read_sql(sa.select(table), session.connection())
+
+    assert str(frame["age"].dtype) == "int64"
+    assert str(frame["allowance"].dtype) == "float64"
+    assert str(frame["location__lat"].dtype) == "float64"
+    assert str(frame["needs__food"].dtype) == "bool"
+    assert frame["seen_at"].dt.tz is not None
+    assert frame["seen_at"].iloc[0] == pandas.Timestamp("2026-11-01T01:30:00Z")
+    assert frame["visit_date"].iloc[0] == date(2026, 11, 1)
