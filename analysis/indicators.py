@@ -63,6 +63,7 @@ STATUS_VI = {
     "no_denominator": "chưa có mẫu số",
     "zero_denominator": "mẫu số bằng 0",
     "suppressed": "ẩn (ô nhỏ)",
+    "no_data": "chưa có dữ liệu",
     "annual_only": "số liệu theo năm: kỳ không trọn năm",
 }
 BREAKDOWN_VI = {"total": "Tổng", "sex": "Giới tính", "age_group": "Nhóm tuổi"}
@@ -194,8 +195,7 @@ def compute_indicators(
         period = parse_period(text) if isinstance(text, str) else text
         for code in wanted:
             frames.append(_indicator_rows(run, catalogue[code], period))
-    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    return IndicatorResult(frame, _unique(run.warnings), _inputs(run))
+    return IndicatorResult(_frame(frames), _unique(run.warnings), _inputs(run))
 
 
 def _unique(items: list[str]) -> list[str]:
@@ -389,7 +389,7 @@ def _geo_labels(units: Units):
     return levels, codes, names, parent, np.asarray(real)
 
 
-def _indicator_rows(run: _Run, ind: Indicator, period: Period) -> pd.DataFrame:
+def _indicator_rows(run: _Run, ind: Indicator, period: Period) -> "Block":
     spec = SPECS.get(ind.code)
     if spec is None or spec.form not in run.prepared:
         return _no_source_rows(run, ind, period, spec)
@@ -428,6 +428,43 @@ def _values(ind: Indicator, num: np.ndarray, den: np.ndarray):
     return value, status
 
 
+COLUMNS = (
+    "indicator", "name_vi", "name_en", "factor", "period", "period_start",
+    "period_end", "level", "unit_code", "unit_name", "parent_code", "breakdown",
+    "group", "numerator", "denominator", "value", "status", "status_vi",
+    "suppression", "n_approved", "n_pending", "n_rejected", "target",
+    "target_compared", "target_section", "other_targets", "gap", "on_track",
+)  # fmt: skip
+Block = dict[str, np.ndarray]
+
+
+def _frame(blocks: list[Block]) -> pd.DataFrame:
+    """One DataFrame from the blocks: built once, since a DataFrame per
+    indicator and period costs more than all the counting."""
+    if not blocks:
+        return pd.DataFrame(columns=list(COLUMNS))
+    columns = {c: np.concatenate([b[c] for b in blocks]) for c in COLUMNS}
+    frame = pd.DataFrame(columns)
+    for name in ("numerator", "denominator", "value", "target", "gap"):
+        frame[name] = frame[name].astype(float)
+    for name in ("n_approved", "n_pending", "n_rejected"):
+        frame[name] = frame[name].astype(float)
+    return frame
+
+
+def _labels(run: _Run) -> dict[str, np.ndarray]:
+    if "labels" not in run.cache:
+        levels, codes, names, parent, real = _geo_labels(run.units)
+        run.cache["labels"] = {
+            "level": np.asarray(levels, dtype=object),
+            "unit_code": np.asarray(codes, dtype=object),
+            "unit_name": np.asarray(names, dtype=object),
+            "parent_code": np.asarray(parent, dtype=object),
+            "real": real,
+        }
+    return run.cache["labels"]
+
+
 def _assemble(run, ind, spec, period, num, den, status_counts, hidden, kinds, groups):
     n_b = len(kinds)
     value, status = _values(ind, num, den)
@@ -444,94 +481,93 @@ def _assemble(run, ind, spec, period, num, den, status_counts, hidden, kinds, gr
             np.where((c > 0) & (c < run.threshold), np.nan, c) for c in state_counts
         ]
 
-    levels, codes, names, parent, real = _geo_labels(run.units)
-    geo = np.repeat(np.arange(len(levels)), n_b)
-    keep = np.isin(np.asarray(levels)[geo], run.levels)
+    labels = _labels(run)
+    n_geo = len(labels["level"])
+    geo = np.repeat(np.arange(n_geo), n_b)
+    keep = np.isin(labels["level"][geo], run.levels)
     # Extra "not known" units appear only when they hold something.
-    has_data = (np.nan_to_num(status_counts[0] + status_counts[1]
-                              + status_counts[2]) > 0) | suppressed  # fmt: skip
-    keep &= real[geo] | has_data
-    frame = pd.DataFrame(
-        {
-            "indicator": ind.code,
-            "period": period.label,
-            "period_start": period.start.isoformat(),
-            "period_end": period.end.isoformat(),
-            "level": np.asarray(levels, dtype=object)[geo][keep],
-            "unit_code": np.asarray(codes, dtype=object)[geo][keep],
-            "unit_name": np.asarray(names, dtype=object)[geo][keep],
-            "parent_code": np.asarray(parent, dtype=object)[geo][keep],
-            "breakdown": np.tile(np.asarray(kinds, dtype=object), len(levels))[keep],
-            "group": np.tile(np.asarray(groups, dtype=object), len(levels))[keep],
-            "numerator": num[keep],
-            "denominator": den[keep],
-            "value": value[keep],
-            "status": status[keep],
-            "suppression": np.where(hidden == PRIMARY, "primary",
-                                    np.where(suppressed, "complementary", ""))[keep],
-            "n_approved": state_counts[0][keep],
-            "n_pending": state_counts[1][keep],
-            "n_rejected": state_counts[2][keep],
-        }
-    )  # fmt: skip
-    return _with_progress(run, ind, period, frame)
+    has_data = (np.nan_to_num(sum(status_counts)) > 0) | suppressed
+    keep &= labels["real"][geo] | has_data
+    n = int(keep.sum())
+    block = {
+        name: labels[name][geo][keep]
+        for name in ("level", "unit_code", "unit_name", "parent_code")
+    }
+    block.update(
+        breakdown=np.tile(np.asarray(kinds, dtype=object), n_geo)[keep],
+        group=np.tile(np.asarray(groups, dtype=object), n_geo)[keep],
+        numerator=num[keep],
+        denominator=den[keep],
+        value=value[keep],
+        status=status[keep],
+        suppression=np.where(
+            hidden == PRIMARY, "primary", np.where(suppressed, "complementary", "")
+        ).astype(object)[keep],
+        n_approved=state_counts[0][keep],
+        n_pending=state_counts[1][keep],
+        n_rejected=state_counts[2][keep],
+    )
+    return _with_progress(run, ind, period, block, n)
 
 
-def _with_progress(run: _Run, ind: Indicator, period: Period, frame) -> pd.DataFrame:
+def _constant(n: int, value) -> np.ndarray:
+    column = np.empty(n, dtype=object)
+    column[:] = [value] * n
+    return column
+
+
+def _with_progress(run: _Run, ind: Indicator, period: Period, block, n) -> Block:
     comparison = compare_with(ind, period, run.start_values.get(ind.code))
-    values = frame["value"].to_numpy(dtype=float)
-    gap, on_track = progress(values, comparison)
-    target = np.full(len(frame), comparison.figure, dtype=float)
+    gap, on_track = progress(block["value"].astype(float), comparison)
+    target = np.full(n, np.nan if comparison.figure is None else comparison.figure)
     if ind.factor == "count":
         # The plan gives count targets for the province only.
-        province = (frame["level"] == "province") & (frame["breakdown"] == "total")
-        mask = ~province.to_numpy()
+        mask = ~((block["level"] == "province") & (block["breakdown"] == "total"))
         target[mask], gap[mask] = np.nan, np.nan
         on_track[mask] = None
     chosen = comparison.target
-    frame["name_vi"] = ind.name_vi
-    frame["name_en"] = ind.name_en
-    frame["factor"] = ind.factor
-    frame["status_vi"] = frame["status"].map(STATUS_VI)
-    frame["target"] = target
-    frame["target_compared"] = comparison.label
-    frame["target_section"] = chosen.section if chosen else ""
-    frame["other_targets"] = "; ".join(t.describe() for t in ind.other_targets(chosen))
-    frame["gap"] = gap
-    frame["on_track"] = on_track
-    return frame
+    others = "; ".join(t.describe() for t in ind.other_targets(chosen))
+    status_vi = np.asarray([STATUS_VI.get(s, s) for s in block["status"]], object)
+    block.update(
+        indicator=_constant(n, ind.code),
+        name_vi=_constant(n, ind.name_vi),
+        name_en=_constant(n, ind.name_en),
+        factor=_constant(n, ind.factor),
+        period=_constant(n, period.label),
+        period_start=_constant(n, period.start.isoformat()),
+        period_end=_constant(n, period.end.isoformat()),
+        status_vi=status_vi,
+        target=target,
+        target_compared=_constant(n, comparison.label),
+        target_section=_constant(n, chosen.section if chosen else ""),
+        other_targets=_constant(n, others),
+        gap=gap,
+        on_track=on_track,
+    )
+    return block
 
 
-def _no_source_rows(run: _Run, ind: Indicator, period: Period, spec) -> pd.DataFrame:
+def _no_source_rows(run: _Run, ind: Indicator, period: Period, spec) -> Block:
     status = "no_source" if spec is None else "no_data"
     if spec is not None:
         run.warnings.append(f"{ind.code}: form {spec.form} has no table yet")
-    frame = pd.DataFrame(
-        {
-            "indicator": [ind.code],
-            "period": period.label,
-            "period_start": period.start.isoformat(),
-            "period_end": period.end.isoformat(),
-            "level": "province",
-            "unit_code": PROVINCE_CODE,
-            "unit_name": PROVINCE_NAME,
-            "parent_code": "",
-            "breakdown": "total",
-            "group": "",
-            "numerator": np.nan,
-            "denominator": np.nan,
-            "value": np.nan,
-            "status": status,
-            "suppression": "",
-            "n_approved": np.nan,
-            "n_pending": np.nan,
-            "n_rejected": np.nan,
-        }
-    )
-    frame = _with_progress(run, ind, period, frame)
-    if spec is not None:
-        frame["status_vi"] = "chưa có dữ liệu"
-    return frame
+    block = {
+        "level": _constant(1, "province"),
+        "unit_code": _constant(1, PROVINCE_CODE),
+        "unit_name": _constant(1, PROVINCE_NAME),
+        "parent_code": _constant(1, ""),
+        "breakdown": _constant(1, "total"),
+        "group": _constant(1, ""),
+        "numerator": np.full(1, np.nan),
+        "denominator": np.full(1, np.nan),
+        "value": np.full(1, np.nan),
+        "status": _constant(1, status),
+        "suppression": _constant(1, ""),
+        "n_approved": np.full(1, np.nan),
+        "n_pending": np.full(1, np.nan),
+        "n_rejected": np.full(1, np.nan),
+    }
+    return _with_progress(run, ind, period, block, 1)
 
 
 __all__ = [

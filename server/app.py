@@ -8,6 +8,7 @@ from sqlalchemy import text
 
 from server.db import get_engine
 from server.errors import TrogiupError
+from server.indicators.routes import router as indicators_router
 from server.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
@@ -21,6 +22,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(TrogiupError)
     async def _domain_error(_request: Request, err: TrogiupError) -> JSONResponse:
         return JSONResponse(status_code=err.http_status, content=err.to_dict())
+
+    app.include_router(indicators_router)
 
     @app.get("/health")
     def health() -> dict[str, object]:

@@ -1,6 +1,7 @@
 """Every table, imported in one place so Alembic and tests see the whole schema."""
 
 from server.audit.models import AuditEvent
+from server.indicators.models import IndicatorSnapshot
 from server.submissions.models import (
     Blob,
     CentralForm,
@@ -21,6 +22,7 @@ __all__ = [
     "FormChoice",
     "FormField",
     "FormVersion",
+    "IndicatorSnapshot",
     "PullRun",
     "QuarantineEntry",
     "Submission",

@@ -169,3 +169,65 @@ def tables(*, children=(), communes=(), tips=()) -> dict[str, pd.DataFrame]:
         "ag_commune_drugfree": table("ag_commune_drugfree", list(communes)),
         "ag_tip_review": table("ag_tip_review", list(tips)),
     }
+
+
+# Typed tables in a database, with the column types of contracts.md section 2.
+def _column_type(name: str, values: pd.Series):
+    import sqlalchemy as sa
+
+    from server.db import AwareDateTime
+
+    sample = next((v for v in values if v is not None and v == v), None)
+    if name in ("submission_date", "updated_at", "deleted_at"):
+        return AwareDateTime()
+    if isinstance(sample, bool) or "__" in name:
+        return sa.Boolean()
+    if isinstance(sample, datetime):
+        return AwareDateTime()
+    if isinstance(sample, date) or name.endswith("_date") or name == "dob":
+        return sa.Date()
+    if isinstance(sample, int) or name.startswith("n_") or name in (
+        "project_id", "edits", "period_year", "prost_comm_quarters",
+    ):  # fmt: skip
+        return sa.BigInteger()
+    return sa.Text()
+
+
+def create_form_tables(engine, frames: dict[str, pd.DataFrame]) -> list[str]:
+    """Create ``form_<xml_form_id>`` tables holding ``frames``; returns their
+    names so the caller can drop them."""
+    import sqlalchemy as sa
+
+    metadata = sa.MetaData()
+    names = []
+    for form, frame in frames.items():
+        columns = [
+            sa.Column(c, _column_type(c, frame[c]), primary_key=c == "submission_id")
+            for c in frame.columns
+        ]
+        table_ = sa.Table(f"form_{form}", metadata, *columns)
+        names.append(table_.name)
+        metadata.create_all(engine, tables=[table_])
+        integers = {c.name for c in columns if isinstance(c.type, sa.BigInteger)}
+        rows = [
+            {k: _cell(v, k in integers) for k, v in row.items()}
+            for row in frame.astype(object).to_dict(orient="records")
+        ]
+        if rows:
+            with engine.begin() as conn:
+                conn.execute(table_.insert(), rows)
+    return names
+
+
+def _cell(value, integer: bool):
+    if value is None or value != value:
+        return None
+    return int(value) if integer else value
+
+
+def drop_tables(engine, names: list[str]) -> None:
+    import sqlalchemy as sa
+
+    with engine.begin() as conn:
+        for name in names:
+            conn.execute(sa.text(f'DROP TABLE IF EXISTS "{name}"'))

@@ -1,0 +1,69 @@
+"""Reading the typed form tables from a database (URL or SQLAlchemy engine).
+
+Only the columns the indicators use are read: names, phone numbers and other
+identifying answers stay in the database and never enter these frames.
+"""
+
+import logging
+
+import pandas as pd
+from sqlalchemy import Engine, create_engine, inspect, select, table
+from sqlalchemy import column as sql_column
+
+from analysis.forms import CHILD, COMMUNE, TIP
+
+logger = logging.getLogger(__name__)
+
+STANDARD = (
+    "submission_id", "instance_id", "submission_date", "review_state", "deleted_at",
+)  # fmt: skip
+COLUMNS = {
+    CHILD: (
+        "visit_date", "district", "commune", "case_id", "sex", "dob", "age_years",
+        "is_csc", "at_risk_csc", "abused", "abuse_date", "high_risk_abuse",
+        "is_managed", "has_plan", "support_received", "support_received__none",
+    ),
+    COMMUNE: (
+        "period_year", "district", "commune", "n_users_registered",
+        "n_users_counselled", "n_rehab_family_vol", "n_rehab_comm_vol",
+        "n_rehab_comm_comp", "n_decision_compulsory", "n_decision_executed",
+        "n_completed_return", "n_postrehab_managed", "n_job_referral_post",
+        "n_voc_counsel", "n_voc_trained", "n_job_referral_inrehab", "n_loans",
+        "vswt_status", "drug_comm", "prost_comm_quarters", "recog_status",
+    ),
+    TIP: (
+        "case_id", "receipt_date", "sex", "dob", "age_at_receipt", "res_district",
+        "res_commune", "verif_started", "id_outcome", "support_needed",
+        "support_received", "protection_needed", "protection_for",
+        "n_relatives_protect", "protection_measures", "protection_measures__none",
+        "protection_refused",
+    ),
+}  # fmt: skip
+
+
+def table_name(xml_form_id: str) -> str:
+    """``form_<xml_form_id>``, lower case, other characters as ``_``."""
+    cleaned = "".join(c if c.isalnum() or c == "_" else "_" for c in xml_form_id)
+    return f"form_{cleaned.lower()}"
+
+
+def read_form_tables(
+    engine: Engine | str, forms: tuple[str, ...] = (CHILD, COMMUNE, TIP)
+) -> tuple[dict[str, pd.DataFrame], list[str]]:
+    """The typed tables that exist, and a warning for each that does not."""
+    if isinstance(engine, str):
+        engine = create_engine(engine)
+    existing = set(inspect(engine).get_table_names())
+    tables, warnings = {}, []
+    for form in forms:
+        name = table_name(form)
+        if name not in existing:
+            warnings.append(f"table {name} does not exist yet (no submission synced)")
+            continue
+        present = {c["name"] for c in inspect(engine).get_columns(name)}
+        wanted = [c for c in (*STANDARD, *COLUMNS[form]) if c in present]
+        query = select(*(sql_column(c) for c in wanted)).select_from(table(name))
+        with engine.connect() as conn:
+            tables[form] = pd.read_sql(query, conn)
+        logger.info("read %s rows from %s", len(tables[form]), name)
+    return tables, warnings

@@ -1,0 +1,98 @@
+"""GET /api/v1/indicators and the snapshots. Thin: each route calls the service
+the CLI calls. Who may call them is decided elsewhere."""
+
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import PlainTextResponse, Response
+from pydantic import BaseModel
+from sqlmodel import Session
+
+from analysis.output import records, to_csv, to_table
+from server.db import get_engine
+from server.errors import InvalidInput
+from server.indicators import service
+
+router = APIRouter(prefix="/api/v1/indicators", tags=["indicators"])
+
+
+def _session(request: Request) -> Iterator[Session]:
+    url = request.app.state.settings.effective_database_url
+    with Session(get_engine(url)) as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(_session)]
+
+
+class SnapshotRequest(BaseModel):
+    period: list[str]
+    level: str = "district"
+    include_pending: bool = False
+    threshold: int = 5
+
+
+@router.get("")
+def indicators(
+    session: SessionDep,
+    period: Annotated[list[str], Query()],
+    level: str = "district",
+    format: str = "json",
+    include_pending: bool = False,
+    threshold: int = 5,
+) -> Any:
+    """Same parameters as ``trogiup indicators``; ``period`` may repeat."""
+    if format not in ("json", "csv", "table"):
+        raise InvalidInput(f"format {format!r}: choose json, csv or table")
+    query = service.Query(tuple(period), level, include_pending, threshold)
+    result = service.compute(session=session, query=query)
+    if format == "csv":
+        return Response(
+            to_csv(result.frame),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="indicators.csv"'},
+        )
+    if format == "table":
+        return PlainTextResponse(to_table(result.frame))
+    return {"indicators": records(result.frame), "warnings": result.warnings}
+
+
+@router.post("/snapshots", status_code=201)
+def create_snapshot(body: SnapshotRequest, session: SessionDep) -> dict[str, Any]:
+    query = service.Query(
+        tuple(body.period), body.level, body.include_pending, body.threshold
+    )
+    snapshot = service.create_snapshot(session=session, query=query, actor="api")
+    session.commit()
+    return _summary(snapshot)
+
+
+@router.get("/snapshots/{snapshot_id}")
+def show_snapshot(snapshot_id: int, session: SessionDep) -> dict[str, Any]:
+    snapshot = service.get_snapshot(session=session, snapshot_id=snapshot_id)
+    return {
+        **_summary(snapshot),
+        "indicators": snapshot.results,
+        "warnings": snapshot.warnings,
+        "inputs": snapshot.inputs,
+    }
+
+
+@router.get("/snapshots/{snapshot_id}/verify")
+def verify_snapshot(snapshot_id: int, session: SessionDep) -> dict[str, Any]:
+    return service.verify_snapshot(session=session, snapshot_id=snapshot_id)
+
+
+def _summary(snapshot) -> dict[str, Any]:
+    return {
+        "id": snapshot.id,
+        "created_at": snapshot.created_at.isoformat(),
+        "created_by": snapshot.created_by,
+        "periods": snapshot.periods,
+        "level": snapshot.level,
+        "include_pending": snapshot.include_pending,
+        "threshold": snapshot.threshold,
+        "data_hash": snapshot.data_hash,
+        "n_inputs": snapshot.n_inputs,
+    }

@@ -1,0 +1,93 @@
+"""``trogiup indicators`` against a database (see conftest.sample_tables)."""
+
+import json
+import unicodedata
+
+import pytest
+from typer.testing import CliRunner
+
+import server.indicators.cli as indicators_cli
+from server.cli import app
+
+
+@pytest.fixture
+def cli(form_tables, monkeypatch):
+    monkeypatch.setattr(indicators_cli, "get_engine", lambda: form_tables)
+    runner = CliRunner()
+
+    def invoke(*args: str):
+        return runner.invoke(app, ["indicators", *args], catch_exceptions=False)
+
+    return invoke
+
+
+def _rows(payload, code, unit):
+    return [
+        r
+        for r in payload["indicators"]
+        if r["indicator"] == code
+        and r["unit_code"] == unit
+        and r["breakdown"] == "total"
+    ]
+
+
+def test_indicators__json__district_figures(cli):
+    result = cli("--period", "2026Q3", "--level", "district", "--format", "json")
+
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    (row,) = _rows(payload, "CP-01", "883")
+    assert (row["numerator"], row["denominator"], row["value"]) == (4, 5, 80.0)
+    # 6 of 7 abused children in 30283 have a plan; no cell is small.
+    (cp04,) = _rows(payload, "CP-04", "883")
+    assert (cp04["numerator"], cp04["denominator"]) == (6, 7)
+
+
+def test_indicators__table__vietnamese_headings_and_no_source_rows(cli):
+    result = cli("--period", "2026", "--level", "province")
+
+    assert result.exit_code == 0, result.output
+    first = result.stdout.splitlines()[0]
+    assert first.startswith("Mã chỉ tiêu")
+    assert "Giá trị" in first and "Đúng tiến độ" in first
+    assert "chưa có nguồn dữ liệu" in result.stdout
+
+
+def test_indicators__csv__bom_and_nfc(cli):
+    result = cli("--period", "2026-07", "--level", "commune", "--format", "csv")
+
+    assert result.exit_code == 0
+    assert result.stdout_bytes.startswith(b"\xef\xbb\xbf")
+    text = result.stdout_bytes.decode("utf-8-sig")
+    assert unicodedata.is_normalized("NFC", text)
+    assert "Phường Mỹ Bình" in text
+
+
+def test_indicators__unreadable_period__error_names_the_formats(cli):
+    from server.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match="2026Q3"):
+        cli("--period", "Q3-2026")
+
+
+def test_snapshot_then_show__same_figures(cli):
+    created = cli("snapshot", "--period", "2026Q3", "--level", "commune")
+    assert created.exit_code == 0, created.output
+    snapshot_id = created.stdout.split()[1].rstrip(":")
+
+    shown = cli("show-snapshot", snapshot_id, "--format", "json")
+
+    payload = json.loads(shown.stdout)
+    (row,) = _rows(payload, "CP-01", "30280")
+    assert (row["numerator"], row["denominator"]) == (4, 5)
+    assert "sha256" in created.stdout
+
+
+def test_verify_snapshot__unchanged_data__exit_zero(cli):
+    created = cli("snapshot", "--period", "2026")
+    snapshot_id = created.stdout.split()[1].rstrip(":")
+
+    verified = cli("verify-snapshot", snapshot_id)
+
+    assert verified.exit_code == 0
+    assert json.loads(verified.stdout)["unchanged"] is True
