@@ -10,7 +10,6 @@ from server.errors import TrogiupError
 from server.forms.cli import collect_app, forms_app
 from server.indicators.cli import app as indicators_app
 from server.settings import get_settings
-from server.submissions.cli import app as submissions_app
 
 app = typer.Typer(
     help="trogiup: ODK forms, sync from Central and the plan's indicators.",
@@ -19,7 +18,6 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-app.add_typer(submissions_app)
 app.add_typer(forms_app, name="forms")
 app.add_typer(collect_app, name="collect")
 app.add_typer(indicators_app, name="indicators")
@@ -53,43 +51,6 @@ def serve() -> None:
 
     settings = get_settings()
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
-
-
-@app.command()
-def run() -> None:
-    """The whole system on this machine: migrate, pull on a schedule, serve.
-
-    Without TROGIUP_CENTRAL_URL it starts the Central simulator with synthetic
-    demo data and says so in the log.
-    """
-    import uvicorn
-
-    from server.app import create_app
-    from server.db import get_engine, upgrade
-    from workers.embedded import EmbeddedScheduler
-
-    settings = get_settings()
-    upgrade(get_engine(settings.effective_database_url))
-    demo = None
-    if settings.central_url is None:
-        # The simulator is loaded only here, when no real Central is configured.
-        from central_sim import demo as simulator_demo
-
-        demo = simulator_demo.start(settings)
-        settings = demo.settings
-    # With Redis, Celery beat and workers run the schedule; the demo's settings
-    # exist only in this process, so the demo always schedules in-process.
-    scheduler = None
-    if settings.embedded or demo is not None:
-        scheduler = EmbeddedScheduler(settings=settings)
-        scheduler.start()
-    try:
-        uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
-    finally:
-        if scheduler is not None:
-            scheduler.stop()
-        if demo is not None:
-            demo.simulator.stop()
 
 
 @app.command("central-sim")
