@@ -402,9 +402,15 @@ def _openrosa_edit(parsed: ParsedSubmission, context: dict) -> None:
 
 async def _multipart(request: Request) -> tuple[bytes, dict]:
     try:
-        form = await request.form(max_files=10000, max_fields=10000)
-    except Exception as err:
+        async with request.form(max_files=10000, max_fields=10000) as form:
+            return await _read_parts(form)
+    except Problem:
+        raise
+    except Exception as err:  # any parser failure is Central's 400.39
         raise Problem(400.39, "Multipart form content failed to parse.") from err
+
+
+async def _read_parts(form) -> tuple[bytes, dict]:
     xml, files = None, {}
     for key, value in form.multi_items():
         if not hasattr(value, "read"):

@@ -13,7 +13,14 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 
-from central_sim import api_core, api_forms, api_odata, api_submissions, web
+from central_sim import (
+    api_core,
+    api_export,
+    api_forms,
+    api_odata,
+    api_submissions,
+    web,
+)
 from central_sim.faults import FaultInjector, FaultMiddleware
 from central_sim.problems import Problem
 from central_sim.store import Store
@@ -89,6 +96,7 @@ def create_app(
         routes=[
             *api_core.routes,
             *api_odata.routes,
+            *api_export.routes,
             *api_submissions.routes,
             *api_forms.routes,
         ],
