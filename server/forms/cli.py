@@ -4,7 +4,9 @@ from pathlib import Path
 
 import typer
 
+from server.errors import ConfigurationError
 from server.forms import FORMS_DIR
+from server.settings import Settings, get_settings
 
 forms_app = typer.Typer(help="The XLSForms: build and deploy.", no_args_is_help=True)
 collect_app = typer.Typer(help="ODK Collect devices.", no_args_is_help=True)
@@ -24,3 +26,67 @@ def build(
         typer.echo(f"{built.xml_form_id} {built.version} -> {built.xform.parent}")
         for warning in built.warnings:
             typer.echo(f"  warning: {warning}", err=True)
+
+
+@forms_app.command("deploy")
+def deploy(
+    out: Path | None = typer.Option(None, help="Build folder (default forms/build)."),
+    forms: Path = FORMS_OPTION,
+) -> None:
+    """Build the forms, then create, update or leave each one in Central."""
+    from server.central.client import connect
+    from server.forms.build import build_all, default_out_dir
+    from server.forms.deploy import deploy_forms
+
+    settings = get_settings()
+    project_id = _project_id(settings)
+    built = build_all(forms, out or default_out_dir(forms))
+    client = connect(settings)
+    try:
+        results = deploy_forms(client, project_id=project_id, built=built)
+    finally:
+        client.close()
+    for r in results:
+        typer.echo(f"{r.xml_form_id} {r.action} (version {r.version})")
+
+
+@collect_app.command("provision")
+def provision(
+    district: str | None = typer.Option(None, help="District code, e.g. 883."),
+    commune: str | None = typer.Option(None, help="Commune code, e.g. 30280."),
+    out: Path | None = typer.Option(
+        None, help="Folder for the QR codes (default <data dir>/collect-qr)."
+    ),
+    forms: Path = FORMS_OPTION,
+) -> None:
+    """An app user per commune, the commune forms assigned, a QR code each."""
+    from server.central.client import connect
+    from server.forms.provision import provision as provision_communes
+    from server.forms.provision import select_communes
+    from server.forms.units import load_units
+
+    settings = get_settings()
+    project_id = _project_id(settings)
+    chosen = select_communes(load_units(forms), district=district, commune=commune)
+    client = connect(settings)
+    try:
+        done = provision_communes(
+            client,
+            project_id=project_id,
+            central_url=settings.central_url,
+            communes=chosen,
+            out_dir=out or settings.data_dir / "collect-qr",
+        )
+    finally:
+        client.close()
+    for p in done:
+        state = "created" if p.created else "reused"
+        typer.echo(f"{p.commune_code} app user {p.actor_id} ({state}) -> {p.qr_png}")
+
+
+def _project_id(settings: Settings) -> int:
+    if settings.central_project_id is None:
+        raise ConfigurationError(
+            "no Central project: set TROGIUP_CENTRAL_PROJECT_ID to the project's id"
+        )
+    return settings.central_project_id
