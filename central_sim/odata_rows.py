@@ -95,12 +95,10 @@ def _navigation_link(stack: list[tuple[Field, int | None]], instance_id: str) ->
     return "/".join(parts)
 
 
-def _table_of(stack: list[tuple[Field, int | None]]) -> str:
-    return ".".join(["Submissions", *(sanitize_odata(f.name) for f, _ in stack)])
-
-
-def _branch_state(stack, table: str) -> int:
-    implied = _table_of(stack)
+def _branch_state(implied: str, table: str) -> int:
+    """Where a node sits against the wanted table: its own table (0), inside it
+    (1), or elsewhere (-1). ``implied`` is the node's dotted path; the prefix
+    test is a plain string test, as Central's is."""
     if implied == table:
         return 0
     return 1 if implied.startswith(table) else -1
@@ -188,7 +186,7 @@ class _Walker:
         self.options = options
         self.result: list[dict] = []
 
-    def walk(self, element, path: str, stack, counters: dict, data) -> None:
+    def walk(self, element, path: str, stack, counters: dict, data, implied) -> None:
         for child in element:
             if not isinstance(child.tag, str):
                 continue
@@ -196,18 +194,23 @@ class _Walker:
             field = self.schema.by_path.get(child_path)
             if field is None:
                 continue
+            name = sanitize_odata(field.name)
+            inner = f"{implied}.{name}"
             if field.type == "structure":
                 if data is not None:
-                    inner = data.get(sanitize_odata(field.name))
-                    self.walk(
-                        child, child_path, [*stack, (field, None)], counters, inner
-                    )
+                    here = [*stack, (field, None)]
+                    self.walk(child, child_path, here, counters, data.get(name), inner)
             elif field.type == "repeat":
-                self._repeat(child, field, stack, counters, data)
-            else:
-                self._primitive(child, field, [*stack, (field, None)], data)
+                self._repeat(child, field, stack, counters, data, inner)
+            elif (
+                data is not None
+                and child.text
+                and _branch_state(inner, self.table) == 1
+            ):
+                previous = data.get(name)
+                data[name] = typed_value(field, child.text, self.options, previous)
 
-    def _repeat(self, element, field: Field, stack, counters: dict, data) -> None:
+    def _repeat(self, element, field: Field, stack, counters, data, implied) -> None:
         previous = counters.get(field.path)
         iteration = 0 if previous is None else previous + 1
         counters[field.path] = iteration
@@ -216,33 +219,25 @@ class _Walker:
             return
         name = sanitize_odata(field.name)
         data[f"{name}@odata.navigationLink"] = _navigation_link(stack, self.instance_id)
-        state = _branch_state(stack, self.table)
+        state = _branch_state(implied, self.table)
         if state >= 1 and not self.options.expand:
             return
         bag = self.schema.frame(field.path)
         bag["__id"] = _hash_id(stack, self.instance_id)
-        data.setdefault(name, [])
-        if data[name] is None:
+        if data.get(name) is None:
             data[name] = []
         data[name].append(bag)
         if state == 0:
             self.result.append(bag)
             key, value = _parent_id(stack, self.instance_id)
             bag[key] = value
-        self.walk(element, field.path, stack, {}, bag)
-
-    def _primitive(self, element, field: Field, stack, data) -> None:
-        text = element.text
-        if data is None or not text or _branch_state(stack, self.table) != 1:
-            return
-        name = sanitize_odata(field.name)
-        data[name] = typed_value(field, text, self.options, data.get(name))
+        self.walk(element, field.path, stack, {}, bag, implied)
 
 
 def submission_rows(
     schema: Schema,
     table: str,
-    xml: bytes | str,
+    xml,
     instance_id: str,
     system: dict | str | None,
     *,
@@ -251,7 +246,8 @@ def submission_rows(
 ) -> list[dict]:
     """Rows of ``table`` (``Submissions`` or ``Submissions.<repeat path>``) held by
     one submission. ``system`` is the root row's ``__system`` value (None leaves
-    the key out, as a ``$select`` without it does)."""
+    the key out, as a ``$select`` without it does). ``xml`` may be a parsed
+    element, to parse once for several tables."""
     options = options or Options()
     root = {} if encrypted else schema.frame()
     root["__id"] = instance_id
@@ -262,8 +258,8 @@ def submission_rows(
         walker.result.append(root)
     if encrypted:
         return walker.result
-    document = ElementTree.fromstring(xml)
-    walker.walk(document, "", [], {}, root)
+    document = ElementTree.fromstring(xml) if isinstance(xml, bytes | str) else xml
+    walker.walk(document, "", [], {}, root, "Submissions")
     return walker.result
 
 
@@ -277,7 +273,7 @@ def dumps(value) -> str:
 
 
 def root_row_parts(
-    schema: Schema, xml: bytes, instance_id: str, *, expand: bool, encrypted: bool
+    schema: Schema, xml, instance_id: str, *, expand: bool, encrypted: bool
 ) -> tuple[str, str]:
     """The root row's JSON split around ``__system`` so serving a row is one
     string join: ``head + json(system) + tail``."""

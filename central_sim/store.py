@@ -762,11 +762,14 @@ class Store:
         # OData shows every submission through the fields of the form's current
         # published version, whatever version it was submitted to.
         render_def = form["current_def_id"] or form_def["id"]
-        self._render(db, def_id, render_def, parsed.xml, logical_id, parsed.encrypted)
+        self._render(db, def_id, render_def, parsed.root, logical_id, parsed.encrypted)
         return def_id
 
     def _render(self, db, def_id, render_def, xml, logical_id, encrypted) -> None:
-        """Pre-render the OData root row and repeat rows of one version."""
+        """Pre-render the OData root row and repeat rows of one version; ``xml``
+        is the submission, parsed or not."""
+        if isinstance(xml, bytes):
+            xml = ElementTree.fromstring(xml)
         schema = self.schema(render_def)
         head, tail = root_row_parts(
             schema, xml, logical_id, expand=False, encrypted=encrypted

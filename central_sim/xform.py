@@ -4,6 +4,7 @@ other part of the simulator (OData, CSV, attachments) walks."""
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from defusedxml import ElementTree
 
@@ -23,6 +24,7 @@ def strip_path(path: str) -> str:
     return "/".join(local_name(part) for part in path.split("/"))
 
 
+@lru_cache(maxsize=4096)
 def sanitize_odata(name: str) -> str:
     return _ODATA_REST.sub("_", _ODATA_FIRST.sub(r"_\1", name))
 
