@@ -33,6 +33,8 @@ from tests.contract.xforms import (
 USER_AGENT = "trogiup-contract/1"
 DEVICE_ID = "collect:contract-1"
 APP_USER_NAME = "contract-device"
+# pyodk assigns app users to forms by this role id, never by the role's name.
+APP_USER_ROLE = 2
 PROJECT_NAME = "Contract"
 RECORDED_HEADERS = (
     "content-type",
@@ -294,15 +296,14 @@ def app_users(talk: Conversation, email: str, password: str) -> None:
     talk.call(
         "app_user_assign_form",
         "POST",
-        f"{talk.form}/assignments/app-user/{app_user['id']}",
-        shown=f"{talk.form}/assignments/app-user/<app_user>",
+        f"{talk.form}/assignments/{APP_USER_ROLE}/{app_user['id']}",
+        shown=f"{talk.form}/assignments/{APP_USER_ROLE}/<app_user>",
     )
     talk.call("app_user_list", "GET", f"{project}/app-users", id_kind="actor")
     talk.call(
         "form_assignments",
         "GET",
-        f"{talk.form}/assignments/app-user",
-        id_kind="actor",
+        f"{talk.form}/assignments",
     )
     openrosa = {"X-OpenRosa-Version": "1.0"}
     talk.call(
@@ -346,8 +347,8 @@ def form_media(talk: Conversation, email: str, password: str) -> None:
     talk.call(
         "media_assign_app_user",
         "POST",
-        f"{media}/assignments/app-user/{app_user}",
-        shown=f"{media}/assignments/app-user/<app_user>",
+        f"{media}/assignments/{APP_USER_ROLE}/{app_user}",
+        shown=f"{media}/assignments/{APP_USER_ROLE}/<app_user>",
     )
     openrosa = {"X-OpenRosa-Version": "1.0"}
     talk.call(
