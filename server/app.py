@@ -10,6 +10,7 @@ from server.db import get_engine
 from server.errors import TrogiupError
 from server.indicators.routes import router as indicators_router
 from server.settings import Settings, get_settings
+from server.submissions.routes import router as submissions_router
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +25,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse(status_code=err.http_status, content=err.to_dict())
 
     app.include_router(indicators_router)
+    app.include_router(submissions_router)
 
     @app.get("/health")
     def health() -> dict[str, object]:

@@ -10,6 +10,7 @@ from server.errors import TrogiupError
 from server.forms.cli import collect_app, forms_app
 from server.indicators.cli import app as indicators_app
 from server.settings import get_settings
+from server.submissions.cli import app as submissions_app
 
 app = typer.Typer(
     help="trogiup: ODK forms, sync from Central and the plan's indicators.",
@@ -18,6 +19,7 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(submissions_app)
 app.add_typer(forms_app, name="forms")
 app.add_typer(collect_app, name="collect")
 app.add_typer(indicators_app, name="indicators")

@@ -188,13 +188,21 @@ class CentralSubmissions:
         )
 
     def rows_by_id(
-        self, xml_form_id: str, submission_ids: list[str], *, chunk: int = 50
+        self,
+        xml_form_id: str,
+        submission_ids: list[str],
+        *,
+        deleted: bool = False,
+        chunk: int = 50,
     ) -> list[dict[str, Any]]:
-        """The current (not deleted) rows of the given submissions, if any."""
+        """The rows of the given submissions that Central has: those not deleted,
+        or with ``deleted`` those in the deleted list."""
         rows: list[dict[str, Any]] = []
         for start in range(0, len(submission_ids), chunk):
             ids = submission_ids[start : start + chunk]
             condition = " or ".join(f"__id eq {odata_string(i)}" for i in ids)
+            if deleted:
+                condition = f"__system/deletedAt ne null and ({condition})"
             for page in self.odata_pages(xml_form_id, filter=condition):
                 rows.extend(page.rows)
         return rows

@@ -1,0 +1,144 @@
+"""``trogiup pull``, ``trogiup status`` and ``trogiup quarantine``. Output names
+forms, ids and counts only, never an answer from a submission."""
+
+import json
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlmodel import Session
+
+from server.central.submissions import DEFAULT_PAGE_SIZE
+from server.db import get_engine
+from server.settings import get_settings
+
+app = typer.Typer()
+quarantine_app = typer.Typer(
+    help="Submissions that could not be normalized.", no_args_is_help=True
+)
+app.add_typer(quarantine_app, name="quarantine")
+
+console = Console(stderr=True)
+out = Console()
+
+SUMMARY = ("new", "updated", "deleted", "quarantined")
+
+STATUS_COLUMNS = (
+    "submissions",
+    "current",
+    "normalized",
+    "quarantined",
+    "deleted",
+    "edited",
+    "repeat_rows",
+)
+
+
+@app.command("pull")
+def pull_command(
+    form: str | None = typer.Option(None, "--form", help="Only this xml_form_id."),
+    full: bool = typer.Option(
+        False, "--full", help="Re-read everything and reconcile with the ledger."
+    ),
+    page_size: int = typer.Option(
+        DEFAULT_PAGE_SIZE, "--page-size", min=1, help="Rows per OData page."
+    ),
+) -> None:
+    """Pull submissions from Central, store them and normalize them."""
+    from server.submissions.pull import PullOptions
+    from server.submissions.service import run_pull
+
+    settings = get_settings()
+    with _progress() as progress, Session(get_engine()) as session:
+        task = progress.add_task("connecting", total=None, rows=0)
+        rows = {"n": 0}
+
+        def advance(stage: str, count: int) -> None:
+            rows["n"] += count
+            progress.update(task, description=stage, rows=rows["n"])
+
+        results = run_pull(
+            session=session,
+            settings=settings,
+            xml_form_id=form,
+            full=full,
+            options=PullOptions(page_size=page_size),
+            progress=advance,
+        )
+    out.print(_summary(results))
+
+
+@app.command("status")
+def status_command(
+    format: str = typer.Option("table", "--format", help="table or json"),
+) -> None:
+    """Per form: last pull, cursor, and counts that reconcile."""
+    from server.submissions.service import form_status
+
+    with Session(get_engine()) as session:
+        status = form_status(session=session)
+    if format == "json":
+        typer.echo(json.dumps(status, indent=2))
+        return
+    out.print(_status_table(status))
+
+
+def _progress() -> Progress:
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TextColumn("{task.fields[rows]} rows"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
+
+
+def _summary(results) -> Table:
+    table = Table(title="pull")
+    for name in ("form", "mode", "seen", *SUMMARY, "seconds"):
+        table.add_column(name, justify="left" if name in ("form", "mode") else "right")
+    for r in results:
+        deleted = r.deleted + r.purged
+        values = (r.seen, r.new, r.updated + r.restored, deleted, r.quarantined)
+        table.add_row(r.xml_form_id, r.mode, *map(str, values), f"{r.seconds:.1f}")
+    return table
+
+
+def _status_table(status: list[dict]) -> Table:
+    table = Table(title="sync status")
+    table.add_column("form")
+    table.add_column("last pull")
+    for name in STATUS_COLUMNS:
+        table.add_column(name.replace("_", " "), justify="right")
+    table.add_column("reconciles")
+    for form in status:
+        last = form["last_run"] or {}
+        when = (form["last_pull_at"] or "never")[:19]
+        if last.get("status") == "failed":
+            when += " (last run failed)"
+        counts = form["counts"]
+        table.add_row(
+            form["xml_form_id"],
+            when,
+            *(str(counts[n]) for n in STATUS_COLUMNS),
+            "yes" if form["reconciles"] else "NO",
+        )
+    return table
+
+
+@quarantine_app.command("retry")
+def quarantine_retry(
+    form: str | None = typer.Option(None, "--form", help="Only this xml_form_id."),
+) -> None:
+    """Normalize quarantined submissions again (after a form or code fix)."""
+    from server.submissions.normalize import renormalize
+
+    with Session(get_engine()) as session:
+        totals = renormalize(session=session, xml_form_id=form, only_quarantined=True)
+        session.commit()
+    out.print(
+        f"normalized {totals['normalized']}, still quarantined "
+        f"{totals['quarantined']}, resolved {totals['resolved']}"
+    )

@@ -1,0 +1,492 @@
+"""Pull submissions from Central into the ledger, then normalize them.
+
+One pull of one form reads, in order:
+
+1. the Submissions table with ``$expand=*`` (repeats inline), everything the first
+   time and with ``--full``, otherwise what changed since the cursor:
+   ``__system/submissionDate gt T or __system/updatedAt gt T`` with ``T`` the
+   newest timestamp seen minus an overlap window, because timestamp paging on
+   Central can miss rows committed late (getodk/central#1164, #1615);
+2. the deleted submissions (``__system/deletedAt ne null``), whole: deleting or
+   restoring on Central 2025.x does not change ``updatedAt``, so the window above
+   cannot see either;
+3. by id, every submission the ledger holds as deleted that is no longer in the
+   deleted list (restored, or purged), and with ``--full`` every submission the
+   ledger holds that Central listed nowhere (purged, or deleted and restored
+   while this pull was reading).
+
+Each page is one transaction: its raw rows, the current state of its submissions,
+their typed rows (or quarantine entries) and the run's counts. Central serves
+pages newest first and refuses ``$orderby`` with ``$skiptoken`` (501.1), so a
+cursor moved after each page could jump over older rows still to come; the cursor
+therefore moves in the transaction of the last page. A pull killed midway keeps
+the pages it committed and reads them again next time, where they change nothing:
+a version already in the ledger is recognised by its instance id.
+"""
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from sqlmodel import Session, select
+
+from server.central.submissions import (
+    DEFAULT_PAGE_SIZE,
+    CentralSubmissions,
+    odata_timestamp,
+)
+from server.db import utcnow
+from server.errors import CentralError, NotFound
+from server.submissions import attachments, ledger, normalize
+from server.submissions.models import CentralForm, FormVersion, PullRun, Submission
+from server.submissions.xform import parse_xform
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# Long enough to cover a slow transaction on Central, short enough that re-reading
+# the window costs little: rows in it are recognised and skipped.
+DEFAULT_OVERLAP = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class PullOptions:
+    overlap: timedelta = DEFAULT_OVERLAP
+    page_size: int = DEFAULT_PAGE_SIZE
+    # Pages read ahead while the current one is stored.
+    prefetch: int = 2
+
+
+@dataclass
+class FormPullResult:
+    """What one pull of one form did."""
+
+    xml_form_id: str
+    mode: str
+    seen: int = 0
+    new: int = 0
+    updated: int = 0
+    deleted: int = 0
+    restored: int = 0
+    purged: int = 0
+    normalized: int = 0
+    quarantined: int = 0
+    attachments: int = 0
+    seconds: float = 0.0
+    run_id: int | None = None
+
+    def add(self, change: ledger.PageChanges) -> None:
+        self.new += change.new
+        self.updated += change.updated
+        self.deleted += change.deleted
+        self.restored += change.restored
+        self.normalized += change.normalized
+        self.quarantined += change.quarantined
+        self.attachments += change.attachments
+
+
+Progress = Callable[[str, int], None]
+
+
+def pull(
+    *,
+    session: Session,
+    central: CentralSubmissions,
+    xml_form_id: str | None = None,
+    full: bool = False,
+    options: PullOptions | None = None,
+    progress: Progress | None = None,
+) -> list[FormPullResult]:
+    """Pull one form, or every form of the project. Commits as it goes (see the
+    module docstring); a failure is recorded on the form's PullRun and raised."""
+    options = options or PullOptions()
+    forms = central.forms()
+    if xml_form_id is not None:
+        forms = [f for f in forms if f["xmlFormId"] == xml_form_id]
+        if not forms:
+            raise NotFound(
+                f"Form {xml_form_id!r} is not in Central project {central.project_id}",
+                xml_form_id=xml_form_id,
+            )
+    return [
+        pull_form(
+            session=session,
+            central=central,
+            form=form,
+            full=full,
+            options=options,
+            progress=progress,
+        )
+        for form in forms
+    ]
+
+
+def pull_form(
+    *,
+    session: Session,
+    central: CentralSubmissions,
+    form: dict[str, Any],
+    full: bool = False,
+    options: PullOptions | None = None,
+    progress: Progress | None = None,
+) -> FormPullResult:
+    """Pull one form described by Central's form listing (``xmlFormId``,
+    ``name``, ``version``)."""
+    options = options or PullOptions()
+    central_form = _central_form(session, central.project_id, form)
+    mode = "full" if full or central_form.cursor_submission_date is None else "incr"
+    _abandon_unfinished(session, central.project_id, form["xmlFormId"])
+    run = PullRun(
+        project_id=central.project_id,
+        xml_form_id=form["xmlFormId"],
+        mode="full" if mode == "full" else "incremental",
+    )
+    session.add(run)
+    session.commit()
+    puller = _FormPull(session, central, central_form, run, options, progress)
+    puller.versions.current = form.get("version")
+    started = time.perf_counter()
+    try:
+        puller.run(full=mode == "full")
+    except Exception as err:
+        session.rollback()
+        _fail(session, run, err)
+        raise
+    puller.result.seconds = time.perf_counter() - started
+    puller.result.run_id = run.id
+    logger.info(
+        "pulled %s (%s): seen %s, new %s, updated %s, deleted %s, quarantined %s",
+        form["xmlFormId"],
+        run.mode,
+        puller.result.seen,
+        puller.result.new,
+        puller.result.updated,
+        puller.result.deleted,
+        puller.result.quarantined,
+    )
+    return puller.result
+
+
+class _FormPull:
+    """The state of one pull of one form while it runs."""
+
+    def __init__(
+        self,
+        session: Session,
+        central: CentralSubmissions,
+        form: CentralForm,
+        run: PullRun,
+        options: PullOptions,
+        progress: Progress | None,
+    ) -> None:
+        self.session = session
+        self.central = central
+        self.form = form
+        self.run_row = run
+        self.options = options
+        self.progress = progress or (lambda _stage, _rows: None)
+        self.project_id = form.project_id
+        self.xml_form_id = form.xml_form_id
+        self.result = FormPullResult(self.xml_form_id, run.mode)
+        self.newest = _Newest(form.cursor_submission_date, form.cursor_updated_at)
+        self.versions = _Versions(session, central, form.project_id, form.xml_form_id)
+        self.listed: set[str] = set()
+        self.deleted_listed: set[str] = set()
+        self.seen: set[str] = set()
+
+    def run(self, *, full: bool) -> None:
+        self.versions.ensure([self.versions.current])
+        self.session.commit()
+
+        pages = self.central.odata_pages(
+            self.xml_form_id,
+            filter=None if full else self._window(),
+            page_size=self.options.page_size,
+        )
+        self._store_pages(pages, "submissions", self.listed)
+        deleted = self.central.deleted_pages(
+            self.xml_form_id, page_size=self.options.page_size
+        )
+        self._store_pages(deleted, "deleted", self.deleted_listed)
+        self._recheck(self._recheck_candidates(full))
+        self._finish(full)
+
+    def _window(self) -> str:
+        since = odata_timestamp(self.newest.watermark() - self.options.overlap)
+        return f"__system/submissionDate gt {since} or __system/updatedAt gt {since}"
+
+    def _store_pages(self, pages: Iterable[Any], stage: str, ids: set[str]) -> None:
+        for page in prefetched(pages, depth=self.options.prefetch):
+            self._store(page.rows, ids)
+            self.progress(stage, len(page.rows))
+
+    def _store(self, rows: list[dict[str, Any]], ids: set[str]) -> None:
+        """One page, in one transaction."""
+        fresh = [r for r in rows if r["__id"] not in ids]
+        ids.update(r["__id"] for r in fresh)
+        self.seen.update(r["__id"] for r in fresh)
+        stored = ledger.store_page(
+            session=self.session,
+            project_id=self.project_id,
+            xml_form_id=self.xml_form_id,
+            rows=fresh,
+        )
+        self._normalize(stored)
+        self.newest.see(fresh)
+        self.result.seen = len(self.seen)
+        self.result.add(stored.changes)
+        _count(self.run_row, stored.changes, seen=self.result.seen)
+        self.session.add(self.run_row)
+        self.session.commit()
+
+    def _normalize(self, stored: ledger.StoredPage) -> None:
+        items = stored.to_normalize
+        self.versions.ensure(sorted({i.version.form_version or "" for i in items}))
+        stored.changes.attachments = attachments.fetch(
+            session=self.session, central=self.central, items=stored.with_attachments
+        )
+        if items:
+            counts = normalize.normalize_batch(
+                session=self.session,
+                project_id=self.project_id,
+                xml_form_id=self.xml_form_id,
+                items=[(i.submission, i.version) for i in items],
+            )
+            stored.changes.normalized = counts.get("normalized", 0)
+            stored.changes.quarantined = counts.get("quarantined", 0)
+        if stored.to_sync:
+            normalize.sync_state(session=self.session, submissions=stored.to_sync)
+
+    def _recheck_candidates(self, full: bool) -> list[str]:
+        """Submissions whose fate the listings did not settle."""
+        query = select(Submission.submission_id, Submission.deleted_at).where(
+            Submission.project_id == self.project_id,
+            Submission.xml_form_id == self.xml_form_id,
+            Submission.purged_at.is_(None),
+        )
+        known = self.session.exec(query).all()
+        listed = self.listed | self.deleted_listed
+        if full:
+            return sorted(sid for sid, _ in known if sid not in listed)
+        return sorted(
+            sid for sid, deleted_at in known if deleted_at and sid not in listed
+        )
+
+    def _recheck(self, candidates: list[str]) -> None:
+        if not candidates:
+            return
+        current = self.central.rows_by_id(self.xml_form_id, candidates)
+        self._store(current, self.listed)
+        remaining = [sid for sid in candidates if sid not in self.listed]
+        deleted = self.central.rows_by_id(self.xml_form_id, remaining, deleted=True)
+        self._store(deleted, self.deleted_listed)
+        purged = ledger.mark_purged(
+            session=self.session,
+            project_id=self.project_id,
+            xml_form_id=self.xml_form_id,
+            submission_ids=[s for s in remaining if s not in self.deleted_listed],
+        )
+        normalized = [s for s in purged if s.state == "normalized"]
+        if normalized:
+            normalize.sync_state(session=self.session, submissions=normalized)
+        self.result.purged += len(purged)
+        self.run_row.deleted += len(purged)
+        self.session.add(self.run_row)
+        self.session.commit()
+
+    def _finish(self, full: bool) -> None:
+        now = utcnow()
+        self.form.cursor_submission_date = self.newest.submission_date
+        self.form.cursor_updated_at = self.newest.updated_at
+        self.form.last_pull_at = now
+        if full:
+            self.form.last_full_pull_at = now
+        self.run_row.status = "ok"
+        self.run_row.finished_at = now
+        self.session.add_all([self.form, self.run_row])
+        self.session.commit()
+
+
+@dataclass
+class _Newest:
+    """The newest ``submissionDate`` and ``updatedAt`` seen, the next cursor."""
+
+    submission_date: datetime | None
+    updated_at: datetime | None
+
+    def see(self, rows: list[dict[str, Any]]) -> None:
+        for row in rows:
+            system = row.get("__system") or {}
+            self.submission_date = _later(
+                self.submission_date, ledger.parse_time(system.get("submissionDate"))
+            )
+            self.updated_at = _later(
+                self.updated_at, ledger.parse_time(system.get("updatedAt"))
+            )
+
+    def watermark(self) -> datetime:
+        stamps = [t for t in (self.submission_date, self.updated_at) if t]
+        return max(stamps)
+
+
+def _later(a: datetime | None, b: datetime | None) -> datetime | None:
+    if a is None or b is None:
+        return a or b
+    return max(a, b)
+
+
+@dataclass
+class _Versions:
+    """Form versions known to the ledger; an unknown one is fetched from Central
+    and handed to normalization before any submission of it is normalized."""
+
+    session: Session
+    central: CentralSubmissions
+    project_id: int
+    xml_form_id: str
+    # The version Central publishes now, from its form listing.
+    current: str | None = None
+    known: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        query = select(FormVersion.version).where(
+            FormVersion.project_id == self.project_id,
+            FormVersion.xml_form_id == self.xml_form_id,
+        )
+        self.known = set(self.session.exec(query).all())
+
+    def ensure(self, versions: Iterable[str | None]) -> None:
+        for version in versions:
+            if version is None or version in self.known:
+                continue
+            self._register(version)
+
+    def _register(self, version: str) -> None:
+        xml = self._xml(version)
+        self.known.add(version)
+        if xml is None:
+            # Normalization quarantines its submissions as of an unknown version.
+            logger.warning(
+                "form %s version %s is not on Central; its submissions wait in "
+                "quarantine",
+                self.xml_form_id,
+                version,
+            )
+            return
+        normalize.register_form_version(
+            session=self.session,
+            project_id=self.project_id,
+            xml_form_id=self.xml_form_id,
+            version=version,
+            xml=xml,
+        )
+
+    def _xml(self, version: str) -> str | None:
+        """The XForm of ``version``: the form's own XForm while it is the current
+        version, else the published version's (``/versions/{v}.xml``)."""
+        if version == (self.current or ""):
+            xml = self.central.form_xml(self.xml_form_id)
+            if parse_xform(xml).version == version:
+                return xml
+        try:
+            return self.central.form_xml(self.xml_form_id, version)
+        except CentralError as err:
+            if err.status != 404:
+                raise
+            return None
+
+
+def _central_form(
+    session: Session, project_id: int, form: dict[str, Any]
+) -> CentralForm:
+    query = select(CentralForm).where(
+        CentralForm.project_id == project_id,
+        CentralForm.xml_form_id == form["xmlFormId"],
+    )
+    row = session.exec(query).first()
+    if row is None:
+        row = CentralForm(project_id=project_id, xml_form_id=form["xmlFormId"])
+    row.name = form.get("name")
+    session.add(row)
+    session.commit()
+    return row
+
+
+def _count(run: PullRun, changes: ledger.PageChanges, *, seen: int) -> None:
+    run.seen = seen
+    run.new += changes.new
+    run.updated += changes.updated + changes.restored
+    run.deleted += changes.deleted
+    run.quarantined += changes.quarantined
+
+
+def _abandon_unfinished(session: Session, project_id: int, xml_form_id: str) -> None:
+    """Runs still marked running belong to a process that stopped without saying
+    (killed, power cut): callers run one pull of a form at a time."""
+    query = select(PullRun).where(
+        PullRun.project_id == project_id,
+        PullRun.xml_form_id == xml_form_id,
+        PullRun.status == "running",
+    )
+    for run in session.exec(query):
+        run.status = "failed"
+        run.error = "did not finish: the process stopped before the end of the run"
+        session.add(run)
+        logger.warning("pull run %s of %s never finished", run.id, xml_form_id)
+
+
+def _fail(session: Session, run: PullRun, err: Exception) -> None:
+    run = session.get(PullRun, run.id) or run
+    run.status = "failed"
+    run.finished_at = utcnow()
+    run.error = str(getattr(err, "message", None) or err)[:2000]
+    session.add(run)
+    session.commit()
+    logger.info("pull of %s failed; run %s recorded it", run.xml_form_id, run.id)
+
+
+def prefetched(items: Iterable[T], *, depth: int = 2) -> Iterator[T]:
+    """``items`` read by a background thread, up to ``depth`` ahead, so the next
+    page travels while this one is stored. An error in the reader is raised here,
+    in order; leaving the loop early stops the reader."""
+    buffer: queue.Queue = queue.Queue(maxsize=max(depth, 1))
+    stop = threading.Event()
+
+    def put(entry: tuple[str, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                buffer.put(entry, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read() -> None:
+        try:
+            for item in items:
+                if not put(("item", item)):
+                    return
+        except BaseException as err:  # handed to the consumer, raised there
+            put(("error", err))
+            return
+        put(("end", None))
+
+    reader = threading.Thread(target=read, name="central-prefetch", daemon=True)
+    reader.start()
+    try:
+        while True:
+            kind, value = buffer.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise value
+            yield value
+    finally:
+        stop.set()
+        reader.join(timeout=5)

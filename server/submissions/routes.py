@@ -1,0 +1,77 @@
+"""The sync's API: status per form, starting a pull, the quarantine. Thin: each
+route calls the service the CLI calls. Who may call them is decided elsewhere."""
+
+import logging
+import threading
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, BackgroundTasks, Depends, Request
+from pydantic import BaseModel
+from sqlmodel import Session
+
+from server.db import get_engine
+from server.errors import Conflict, TrogiupError
+from server.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+router = APIRouter(prefix="/api/v1", tags=["sync"])
+
+# One pull at a time per process: two would read the same pages and one of them
+# would only fail on the ledger's unique keys.
+_pull_lock = threading.Lock()
+
+
+def _settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def _session(request: Request) -> Iterator[Session]:
+    with Session(get_engine(_settings(request).effective_database_url)) as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(_session)]
+SettingsDep = Annotated[Settings, Depends(_settings)]
+
+
+class PullRequest(BaseModel):
+    xml_form_id: str | None = None
+    full: bool = False
+
+
+@router.get("/forms/status")
+def forms_status(session: SessionDep) -> list[dict[str, Any]]:
+    from server.submissions.service import form_status
+
+    return form_status(session=session)
+
+
+@router.post("/pull", status_code=202)
+def start_pull(
+    body: PullRequest, settings: SettingsDep, background: BackgroundTasks
+) -> dict[str, Any]:
+    """Start a pull in the background; ``GET /forms/status`` shows how it went."""
+    if not _pull_lock.acquire(blocking=False):
+        raise Conflict("A pull is already running; try again when it has finished")
+    background.add_task(_pull_in_background, settings, body)
+    return {"status": "started", "xml_form_id": body.xml_form_id, "full": body.full}
+
+
+def _pull_in_background(settings: Settings, body: PullRequest) -> None:
+    from server.submissions.service import run_pull
+
+    try:
+        with Session(get_engine(settings.effective_database_url)) as session:
+            run_pull(
+                session=session,
+                settings=settings,
+                xml_form_id=body.xml_form_id,
+                full=body.full,
+            )
+    except TrogiupError as err:
+        # The failed PullRun holds the message for the status page.
+        logger.warning("background pull failed: %s", err.code)
+    finally:
+        _pull_lock.release()

@@ -1,0 +1,345 @@
+"""Pulling from the Central simulator into the ledger and the typed tables, on
+SQLite and PostgreSQL: incremental and full pulls, edits, reviews, deletions,
+restores, purges, attachments and quarantine."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import SQLModel, func, select
+
+from server.central.submissions import RetryPolicy
+from server.submissions.models import (
+    Blob,
+    CentralForm,
+    PullRun,
+    QuarantineEntry,
+    Submission,
+    SubmissionAttachment,
+    SubmissionVersion,
+)
+from server.submissions.pull import PullOptions, pull
+from server.submissions.service import central_for, form_status
+from tests.factories.sync import (
+    XML_FORM_ID,
+    CentralActions,
+    form_xml,
+    many_submissions,
+    new_instance_id,
+    submission_xml,
+)
+
+FAST_RETRY = RetryPolicy(attempts=3, first_wait=0.01, max_wait=0.02)
+TABLE = "form_sync_visit"
+REPEAT_TABLE = "form_sync_visit__member"
+
+
+@pytest.fixture(autouse=True)
+def no_typed_tables(engine):
+    """Typed tables are created at run time, outside the models the database
+    fixture empties; on the shared PostgreSQL a previous test's would remain."""
+    drop_typed_tables(engine)
+
+
+def drop_typed_tables(engine):
+    models = SQLModel.metadata.tables
+    with engine.begin() as conn:
+        for name in sa.inspect(conn).get_table_names():
+            if name.startswith("form_") and name not in models:
+                conn.execute(sa.text(f'DROP TABLE "{name}"'))
+
+
+@pytest.fixture
+def central(central_settings):
+    api = central_for(central_settings, retry=FAST_RETRY)
+    yield api
+    api.client.close()
+
+
+@pytest.fixture
+def actions(pyodk_client, central_project_id):
+    actions = CentralActions(pyodk_client, central_project_id)
+    actions.publish(form_xml("v1"))
+    return actions
+
+
+def run(session, central, *, full=False, page_size=100, overlap_seconds=300):
+    options = PullOptions(
+        page_size=page_size, overlap=timedelta(seconds=overlap_seconds)
+    )
+    (result,) = pull(
+        session=session,
+        central=central,
+        xml_form_id=XML_FORM_ID,
+        full=full,
+        options=options,
+    )
+    return result
+
+
+def count(session, model, *where):
+    return session.exec(select(func.count()).select_from(model).where(*where)).one()
+
+
+def typed(session, table=TABLE, order="submission_id"):
+    query = sa.text(f'SELECT * FROM "{table}" ORDER BY {order}')  # noqa: S608
+    return [dict(r._mapping) for r in session.connection().execute(query)]
+
+
+def submission(session, submission_id):
+    query = select(Submission).where(Submission.submission_id == submission_id)
+    return session.exec(query).one()
+
+
+def test_pull__twice__changes_nothing(session, central, actions):
+    for xml in many_submissions(5):
+        actions.submit(xml)
+
+    first = run(session, central)
+    ledger_before = count(session, SubmissionVersion)
+    typed_before = typed(session)
+    repeat_before = typed(session, REPEAT_TABLE, "row_id")
+    second = run(session, central)
+
+    assert (first.new, first.normalized) == (5, 5)
+    assert (second.new, second.updated, second.deleted, second.normalized) == (0,) * 4
+    assert count(session, SubmissionVersion) == ledger_before == 5
+    assert typed(session) == typed_before
+    assert typed(session, REPEAT_TABLE, "row_id") == repeat_before
+    assert len(repeat_before) == sum(n % 5 for n in range(5))
+
+
+def test_pull__repeat_rows__are_linked_to_their_parent(session, central, actions):
+    instance_id = actions.submit(submission_xml(members=3, seed=7))
+
+    run(session, central)
+
+    rows = typed(session, REPEAT_TABLE, "position")
+    assert [r["submission_id"] for r in rows] == [instance_id] * 3
+    assert [r["position"] for r in rows] == [1, 2, 3]
+
+
+def test_pull__incremental__picks_up_new_edited_reviewed_and_deleted(
+    session, central, actions
+):
+    edited, reviewed, deleted = (actions.submit(x) for x in many_submissions(3))
+    run(session, central)
+    fresh = actions.submit(submission_xml(seed=99))
+    new_version = new_instance_id()
+    actions.edit(
+        edited,
+        submission_xml(new_version, age=12, members=1, deprecated_id=edited, seed=1),
+    )
+    actions.review(reviewed, "approved")
+    actions.delete(deleted)
+
+    result = run(session, central)
+
+    assert (result.new, result.updated, result.deleted) == (1, 1, 1)
+    rows = {r["submission_id"]: r for r in typed(session)}
+    assert rows[fresh]["deleted_at"] is None
+    assert rows[edited]["instance_id"] == new_version and rows[edited]["age"] == 12
+    assert rows[edited]["edits"] == 1
+    assert rows[reviewed]["review_state"] == "approved"
+    assert rows[deleted]["deleted_at"] is not None
+    versions = session.exec(
+        select(SubmissionVersion.instance_id).where(
+            SubmissionVersion.submission_id == edited
+        )
+    ).all()
+    assert sorted(versions) == sorted([edited, new_version])
+    edited_repeats = [
+        r
+        for r in typed(session, REPEAT_TABLE, "row_id")
+        if r["submission_id"] == edited
+    ]
+    assert len(edited_repeats) == 1
+
+
+def test_pull__restored_submission__comes_back(session, central, actions):
+    instance_id = actions.submit(submission_xml(seed=1))
+    run(session, central)
+    actions.delete(instance_id)
+    run(session, central)
+
+    actions.restore(instance_id)
+    result = run(session, central)
+
+    assert result.restored == 1
+    assert submission(session, instance_id).deleted_at is None
+    assert typed(session)[0]["deleted_at"] is None
+
+
+def test_pull__full__finds_a_submission_the_window_missed(
+    session, central, actions, central_sim, central_project_id
+):
+    actions.submit(submission_xml(seed=1))
+    run(session, central)
+    # Committed late on Central: its submissionDate is older than the cursor and
+    # the overlap window, as in getodk/central#1164.
+    central_sim.store.bulk_submit(
+        central_project_id,
+        XML_FORM_ID,
+        [submission_xml(seed=2)],
+        created_at=datetime(2020, 1, 1, tzinfo=UTC),
+    )
+
+    missed = run(session, central)
+    found = run(session, central, full=True)
+
+    assert missed.new == 0
+    assert found.new == 1 and found.normalized == 1
+    assert count(session, Submission) == 2
+    assert len(typed(session)) == 2
+
+
+def test_pull__full__marks_purged_submissions(session, central, actions, central_sim):
+    kept = actions.submit(submission_xml(seed=1))
+    purged = actions.submit(submission_xml(seed=2))
+    run(session, central)
+    actions.delete(purged)
+    with central_sim.store.tx() as db:
+        db.execute("delete from submissions where instance_id = ?", (purged,))
+
+    result = run(session, central, full=True)
+
+    assert result.purged == 1
+    assert submission(session, purged).purged_at is not None
+    assert submission(session, kept).purged_at is None
+    rows = {r["submission_id"]: r for r in typed(session)}
+    assert rows[purged]["deleted_at"] is not None
+
+
+def test_pull__value_breaking_its_type__is_quarantined_and_counted(
+    session, central, actions
+):
+    actions.submit(submission_xml(seed=1))
+    bad = actions.submit(submission_xml(visit_date="2026-02-30", seed=2))
+
+    result = run(session, central)
+
+    assert (result.normalized, result.quarantined) == (1, 1)
+    assert submission(session, bad).state == "quarantined"
+    assert count(session, QuarantineEntry, QuarantineEntry.submission_id == bad) >= 1
+    (status,) = form_status(session=session)
+    assert status["reconciles"]
+    assert status["counts"]["quarantined"] == 1
+
+
+def test_pull__new_form_version__is_registered_before_its_submissions(
+    session, central, actions
+):
+    actions.submit(submission_xml(seed=1))
+    run(session, central)
+    actions.publish_version(form_xml("v2", with_remark=True), "v2")
+    xml = submission_xml(version="v2", seed=2).replace(
+        "<member>", "<remark>ok</remark><member>", 1
+    )
+    instance_id = actions.submit(xml)
+
+    result = run(session, central)
+
+    assert result.normalized == 1
+    rows = {r["submission_id"]: r for r in typed(session)}
+    assert rows[instance_id]["remark"] == "ok"
+    assert rows[instance_id]["form_version"] == "v2"
+
+
+def test_pull__attachments__are_stored_once_by_hash(session, central, actions):
+    photo = b"\xff\xd8\xff same photo bytes"
+    ids = [actions.submit(submission_xml(photo="p.jpg", seed=n)) for n in range(3)]
+    actions.attach(ids[0], "p.jpg", photo)
+    actions.attach(ids[1], "p.jpg", photo)
+    actions.attach(ids[2], "p.jpg", b"\xff\xd8\xff another photo")
+
+    first = run(session, central)
+    second = run(session, central)
+
+    assert first.attachments == 3 and second.attachments == 0
+    assert count(session, SubmissionAttachment) == 3
+    assert count(session, Blob) == 2
+
+
+def test_pull__state_and_status__reconcile(session, central, actions):
+    ids = [actions.submit(x) for x in many_submissions(4)]
+    actions.delete(ids[0])
+
+    run(session, central)
+
+    (status,) = form_status(session=session)
+    counts = status["counts"]
+    assert counts["submissions"] == 4
+    assert (counts["normalized"], counts["deleted"], counts["pending"]) == (3, 1, 0)
+    assert status["reconciles"] and status["last_run"]["status"] == "ok"
+    form = session.exec(select(CentralForm)).one()
+    assert form.cursor_submission_date is not None
+
+
+# Faults
+
+
+def test_pull__5xx_then_success__completes(session, central, actions, central_sim):
+    for xml in many_submissions(3):
+        actions.submit(xml)
+    central_sim.faults.add(r"\.svc/Submissions", "status", status=503, times=2)
+
+    result = run(session, central)
+
+    assert result.new == 3
+    assert session.exec(select(PullRun)).one().status == "ok"
+
+
+def test_pull__persistent_5xx__fails_clearly_and_leaves_whole_pages(
+    session, central, actions, central_sim
+):
+    for xml in many_submissions(5):
+        actions.submit(xml)
+    central_sim.faults.add(
+        r"Submissions\?.*%24skiptoken", "status", status=500, times=None
+    )
+
+    with pytest.raises(Exception) as caught:
+        run(session, central, page_size=2)
+
+    assert getattr(caught.value, "status", None) == 500
+    runs = session.exec(select(PullRun)).all()
+    assert [r.status for r in runs] == ["failed"]
+    assert "500" in runs[0].error and "gave up after 3 attempts" in runs[0].error
+    # The first page is in, whole: its ledger rows and typed rows agree, and the
+    # cursor has not moved.
+    assert count(session, Submission) == 2 == len(typed(session))
+    assert session.exec(select(CentralForm)).one().cursor_submission_date is None
+
+    central_sim.faults.clear()
+    result = run(session, central, page_size=2)
+
+    assert result.new == 3
+    assert count(session, Submission) == 5 == count(session, SubmissionVersion)
+    assert len(typed(session)) == 5
+
+
+def test_pull__dropped_connection_mid_page__is_retried(
+    session, central, actions, central_sim
+):
+    for xml in many_submissions(4):
+        actions.submit(xml)
+    central_sim.faults.add(r"Submissions\?.*%24skiptoken", "drop", after_bytes=200)
+
+    result = run(session, central, page_size=2)
+
+    assert result.new == 4
+    assert count(session, SubmissionVersion) == 4
+
+
+def test_pull__timeout__is_retried(session, central_settings, actions, central_sim):
+    actions.submit(submission_xml(seed=1))
+    settings = central_settings.model_copy(update={"central_timeout": 0.5})
+    central = central_for(settings, retry=FAST_RETRY)
+    central_sim.faults.add(r"\.svc/Submissions", "timeout", seconds=2)
+
+    try:
+        result = run(session, central)
+    finally:
+        central.client.close()
+
+    assert result.new == 1
