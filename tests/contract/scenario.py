@@ -7,6 +7,7 @@ simulator must reproduce (tests/contract/test_contract.py).
 """
 
 import base64
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -92,6 +93,7 @@ class Conversation:
         body_as: str = "auto",
         id_kind: str | None = None,
         shown: str | None = None,
+        names: Callable[[httpx.Response], None] | None = None,
         **kwargs: Any,
     ) -> httpx.Response:
         headers = dict(kwargs.pop("headers", None) or {})
@@ -100,6 +102,8 @@ class Conversation:
         response = self.client.request(
             method, path, params=params, headers=headers, **kwargs
         )
+        if names and response.is_success:
+            names(response)
         self.exchanges.append(
             Exchange(
                 name=name,
@@ -111,10 +115,6 @@ class Conversation:
             )
         )
         return response
-
-    def renormalize(self, response: httpx.Response, id_kind: str) -> None:
-        """Normalize the last body again once its own id has been named."""
-        self.exchanges[-1].body = self.norm.json(response.json(), id_kind=id_kind)
 
     def _headers(self, response: httpx.Response) -> dict[str, str]:
         return {
@@ -232,10 +232,9 @@ def projects_and_forms(talk: Conversation, email: str, password: str) -> None:
         "/v1/projects",
         json={"name": PROJECT_NAME},
         id_kind="project",
+        names=_name_project(talk),
     )
     talk.project = response.json()["id"]
-    talk.norm.name("project", talk.project, "project")
-    talk.renormalize(response, id_kind="project")
     talk.call("project_get", "GET", f"/v1/projects/{talk.project}", id_kind="project")
     xml = {"content": xforms.FORM_XML, "headers": {"Content-Type": "application/xml"}}
     talk.call("form_create_draft", "POST", f"/v1/projects/{talk.project}/forms", **xml)
@@ -278,6 +277,16 @@ def projects_and_forms(talk: Conversation, email: str, password: str) -> None:
     talk.call("form_versions", "GET", f"{talk.form}/versions")
 
 
+def _name_project(talk: Conversation):
+    def names(response: httpx.Response) -> None:
+        talk.norm.name("project", response.json()["id"], "project")
+        # Named rather than numbered, so the form's actee is actee#1 whether
+        # or not a server shows the project's.
+        talk.norm.name("actee", response.json().get("acteeId"), "project_actee")
+
+    return names
+
+
 def app_users(talk: Conversation, email: str, password: str) -> None:
     project = f"/v1/projects/{talk.project}"
     response = talk.call(
@@ -286,10 +295,9 @@ def app_users(talk: Conversation, email: str, password: str) -> None:
         f"{project}/app-users",
         json={"displayName": APP_USER_NAME},
         id_kind="actor",
+        names=lambda made: talk.norm.name("actor", made.json()["id"], "app_user"),
     )
     app_user = response.json()
-    talk.norm.name("actor", app_user["id"], "app_user")
-    talk.renormalize(response, id_kind="actor")
     talk.key = app_user["token"]
     talk.key_actor = app_user["id"]
     talk.norm.secret(talk.key, "app_user_token")
