@@ -32,6 +32,10 @@ def _main(verbose: bool = typer.Option(False, "--verbose", "-v")) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    # pyodk logs every error it raises, with the response body, before raising
+    # it; trogiup handles (and logs, without identifying values) those errors
+    # where they are caught, so pyodk's own copies would only repeat them.
+    logging.getLogger("pyodk").setLevel(logging.CRITICAL)
 
 
 @db_app.command("upgrade")
@@ -53,6 +57,43 @@ def serve() -> None:
 
     settings = get_settings()
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
+
+
+@app.command()
+def run() -> None:
+    """The whole system on this machine: migrate, pull on a schedule, serve.
+
+    Without TROGIUP_CENTRAL_URL it starts the Central simulator with synthetic
+    demo data and says so in the log.
+    """
+    import uvicorn
+
+    from server.app import create_app
+    from server.db import get_engine, upgrade
+    from workers.embedded import EmbeddedScheduler
+
+    settings = get_settings()
+    upgrade(get_engine(settings.effective_database_url))
+    demo = None
+    if settings.central_url is None:
+        # The simulator is loaded only here, when no real Central is configured.
+        from central_sim import demo as simulator_demo
+
+        demo = simulator_demo.start(settings)
+        settings = demo.settings
+    # With Redis, Celery beat and workers run the schedule; the demo's settings
+    # exist only in this process, so the demo always schedules in-process.
+    scheduler = None
+    if settings.embedded or demo is not None:
+        scheduler = EmbeddedScheduler(settings=settings)
+        scheduler.start()
+    try:
+        uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
+    finally:
+        if scheduler is not None:
+            scheduler.stop()
+        if demo is not None:
+            demo.simulator.stop()
 
 
 @app.command("central-sim")
