@@ -1,10 +1,13 @@
 """Which fields of each form are identifying (P) or sensitive (S).
 
-The designer marks them in the survey sheet's ``trogiup::sensitivity`` column
-with ``P``, ``S`` or ``P+S``. pyxform keeps unknown ``namespace::column``
-headers out of the XForm (checked with pyxform 4.5), so the marking stays on
-the server. Sync and export read it through :func:`sensitive_fields` to keep
-these fields out of logs and default exports."""
+The designer marks them in the survey sheet's ``bind::trogiup:sensitivity``
+column with ``P``, ``S`` or ``P+S`` (the settings sheet declares the
+``trogiup`` namespace in ``namespaces``). pyxform copies the marking onto the
+field's bind as a ``trogiup:sensitivity`` attribute: metadata about the field,
+never data, which ODK Validate, Central and Collect accept and ignore (checked
+with pyxform 4.5 and ODK Validate). So the marking travels with every form
+version to Central, where sync reads it from the XForm; this module reads it
+from the XLSX sources, for the server code that works from ``forms/``."""
 
 import enum
 from functools import cache
@@ -14,7 +17,7 @@ from server.errors import InvalidInput
 from server.forms import FORMS_DIR
 from server.forms.xlsx import form_id, read_sheet
 
-COLUMN = "trogiup::sensitivity"
+COLUMN = "bind::trogiup:sensitivity"
 
 
 class Sensitivity(enum.StrEnum):

@@ -7,6 +7,7 @@ from server import cli
 from server.errors import ConfigurationError, FormBuildError
 from server.forms import FORM_IDS, FORMS_DIR, build, units
 from server.forms.build import build_form
+from server.forms.sensitivity import read_markings
 from tests.factories.forms import forms_folder, set_label, write_xlsform
 
 XF = "{http://www.w3.org/2002/xforms}"
@@ -43,11 +44,20 @@ def test_build__media__generated_from_the_one_unit_list(built_forms):
 
 
 @pytest.mark.java
-def test_build__sensitivity_column__does_not_reach_the_xform(built_forms):
-    for built in built_forms.values():
-        text = built.xform.read_text(encoding="utf-8")
-        assert "trogiup" not in text
-        assert "sensitivity" not in text
+def test_build__sensitivity_marking__reaches_the_xform_only_as_bind_metadata(
+    built_forms,
+):
+    attribute = "{urn:x-trogiup:xforms}sensitivity"
+    for form_id, built in built_forms.items():
+        tree = ET.parse(built.xform)  # noqa: S314
+        binds = {
+            b.get("nodeset").rsplit("/", 1)[-1]: b.get(attribute)
+            for b in tree.getroot().iter(f"{XF}bind")
+        }
+        marked = {name: value for name, value in binds.items() if value}
+        assert marked == dict(read_markings(FORMS_DIR / f"{form_id}.xlsx"))
+        instance = ET.tostring(_instance_root(built.xform), encoding="unicode")
+        assert "sensitivity" not in instance
 
 
 @pytest.mark.java
