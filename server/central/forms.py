@@ -153,3 +153,19 @@ def assign_form(
             project_id=project_id,
         ),
     )
+
+
+def published_versions(
+    client: Client, *, project_id: int, xml_form_id: str
+) -> list[str]:
+    """Every version ever published for the form (pyodk 1.3 has no call)."""
+    url = client.session.urlformat(
+        "projects/{project_id}/forms/{form_id}/versions",
+        project_id=project_id,
+        form_id=xml_form_id,
+    )
+    response = _call(
+        f"list versions of form {xml_form_id}",
+        lambda: client.session.response_or_error("GET", url, logger=log),
+    )
+    return [v["version"] for v in response.json()]

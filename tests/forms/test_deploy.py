@@ -1,7 +1,7 @@
 import pytest
 
 from server.central import forms as central_forms
-from server.forms import FORM_IDS, units
+from server.forms import FORM_IDS, FORMS_DIR, units
 from server.forms.build import build_form
 from server.forms.deploy import Action, deploy_forms
 from tests.factories.forms import forms_folder, set_label
@@ -84,3 +84,28 @@ def test_get_form__unknown_form__none(pyodk_client, central_project_id):
         pyodk_client, project_id=central_project_id, xml_form_id="nope"
     )
     assert found is None
+
+
+def test_deploy__form_reverted_to_earlier_content__published_again_then_unchanged(
+    pyodk_client, central_project_id, built_forms, tmp_path
+):
+    original = built_forms["ag_commune_drugfree"]
+    _deploy(pyodk_client, central_project_id, [original])
+    folder = forms_folder(tmp_path)
+    xlsx = folder / "ag_commune_drugfree.xlsx"
+    set_label(xlsx, "n_loans", "Số người được vay vốn")
+    media = units.media_files(folder)
+    changed = build_form(xlsx, out_dir=tmp_path / "changed", media=media)
+    _deploy(pyodk_client, central_project_id, [changed])
+    reverted = build_form(
+        FORMS_DIR / "ag_commune_drugfree.xlsx", out_dir=tmp_path / "back", media=media
+    )
+
+    back = _deploy(pyodk_client, central_project_id, [reverted])["ag_commune_drugfree"]
+    again = _deploy(pyodk_client, central_project_id, [reverted])["ag_commune_drugfree"]
+
+    assert back.action == Action.UPDATED
+    assert back.version == f"{original.version}.1"
+    form = pyodk_client.forms.get("ag_commune_drugfree", project_id=central_project_id)
+    assert form.version == back.version
+    assert again.action == Action.UNCHANGED
