@@ -21,15 +21,46 @@ async def _json_body(request: Request) -> dict:
 async def create_session(request: Request):
     body = await _json_body(request)
     email, password = body.get("email"), body.get("password")
+    if _blank(email) or _blank(password):
+        raise Problem(
+            400.3,
+            "Required parameters missing. Expected (email, password), got "
+            f"(email: {_inspect(email)}, password: {_inspect(password)}).",
+            {"expected": ["email", "password"], "got": _present(body)},
+        )
     if not isinstance(email, str) or not isinstance(password, str):
         raise Problem.authentication_failed()
     return web.json_response(web.store(request).login(email=email, password=password))
 
 
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, str) and value.strip() == "")
+
+
+def _inspect(value) -> str:
+    """A value as Node's util.inspect prints it in Central's messages."""
+    if value is None:
+        return "undefined"
+    if isinstance(value, str):
+        return "'" + value.replace("'", "\\'") + "'"
+    return json.dumps(value)
+
+
+def _present(body: dict) -> dict:
+    return {k: body[k] for k in ("email", "password") if body.get(k) is not None}
+
+
 async def delete_session(request: Request):
     web.require_actor(request)
-    if not web.store(request).logout(request.path_params["token"]):
-        raise Problem.not_found()
+    given = request.path_params["token"]
+    if given == "current":
+        own = request.headers.get("authorization", "").partition(" ")[2].strip()
+        if not web.store(request).logout(own):
+            raise Problem.not_found()
+        return web.success()
+    # Central answers 403 for an unknown token, so tokens cannot be probed.
+    if not web.store(request).logout(given):
+        raise Problem.insufficient_rights()
     return web.success()
 
 
@@ -57,7 +88,7 @@ def project_json(row) -> dict:
         "id": row["id"],
         "name": row["name"],
         "description": row["description"],
-        "archived": bool(row["archived"]),
+        "archived": None if row["archived"] is None else bool(row["archived"]),
         "keyId": None,
         "createdAt": row["created_at"],
         "updatedAt": row["updated_at"],

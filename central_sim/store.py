@@ -42,7 +42,7 @@ create table if not exists sessions (
   created_at text not null, expires_at text not null);
 create table if not exists projects (
   id integer primary key, name text not null, description text,
-  archived integer not null default 0, created_at text not null,
+  archived integer, created_at text not null,
   updated_at text, deleted_at text);
 create table if not exists forms (
   id integer primary key, project_id integer not null, xml_form_id text not null,

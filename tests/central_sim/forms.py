@@ -76,3 +76,24 @@ def submission(
         f"{address}{household}<meta><instanceID>{instance_id}</instanceID>"
         f"{deprecated}</meta></data>"
     )
+
+
+def encrypted_xform() -> bytes:
+    """The test form with a (dummy) public key: Central stores what it is sent
+    and cannot decrypt, which is all the simulator reproduces."""
+    xml = xform().decode()
+    key = '<submission base64RsaPublicKey="MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8A"/>'
+    return xml.replace("</model>", f"{key}</model>").encode()
+
+
+def encrypted_envelope(instance_id: str) -> str:
+    return (
+        '<data id="sim_test" version="v1" encrypted="yes" '
+        'xmlns="http://opendatakit.org/submissions">'
+        "<base64EncryptedKey>a2V5</base64EncryptedKey>"
+        '<meta xmlns="http://openrosa.org/xforms">'
+        f"<instanceID>{instance_id}</instanceID></meta>"
+        "<encryptedXmlFile>submission.xml.enc</encryptedXmlFile>"
+        "<base64EncryptedElementSignature>c2ln</base64EncryptedElementSignature>"
+        "</data>"
+    )
