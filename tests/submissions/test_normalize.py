@@ -11,7 +11,7 @@ from server.submissions.normalize import (
     renormalize,
     sync_state,
 )
-from server.submissions.reader import typed_table
+from server.submissions.reader import describe_typed_tables, typed_table
 from tests.factories.submissions import (
     build_xform,
     encrypted_odata_row,
@@ -392,3 +392,24 @@ def test_typed_table__read_with_pandas__gives_typed_columns(session):
     assert frame["seen_at"].dt.tz is not None
     assert frame["seen_at"].iloc[0] == pandas.Timestamp("2026-11-01T01:30:00Z")
     assert frame["visit_date"].iloc[0] == date(2026, 11, 1)
+
+
+def test_describe_typed_tables__columns_types_and_labels_for_analysts(session):
+    _register(session)
+
+    described = {t["table"]: t for t in describe_typed_tables(session=session)}
+
+    main = described["form_ag_visit"]
+    columns = {c["name"]: c for c in main["columns"]}
+    assert set(described) == {
+        "form_ag_visit",
+        "form_ag_visit__member",
+        "form_ag_visit__visit",
+    }
+    assert described["form_ag_visit__visit"]["parent_repeat"] == "/household/member"
+    assert columns["age"]["type"] == "BIGINT"
+    assert (columns["age"]["label_vi"], columns["age"]["label_en"]) == ("Tuổi", "Age")
+    assert columns["needs__school"]["choice"] == "school"
+    assert columns["location__lat"]["type"] == "FLOAT"
+    assert columns["district"]["list_name"] == "district"
+    assert "deleted_at" in columns
