@@ -1,6 +1,8 @@
 """From a typed form table to the arrays the indicators are counted from.
 
-Each form is prepared once: deleted submissions are dropped, every record is
+Each form is prepared once: deleted submissions are marked DELETED (never
+counted, never in the review-state counts; the rows stay so that the table
+need not be copied), every record is
 placed in a commune slot, a sex and an age group, its review state is reduced
 to approved / pending / rejected, and the per-record numerator and
 denominator of each indicator the form feeds are derived from the answers.
@@ -34,7 +36,7 @@ CHILD = "ag_child_case"
 COMMUNE = "ag_commune_drugfree"
 TIP = "ag_tip_review"
 
-APPROVED, PENDING, REJECTED = 0, 1, 2
+APPROVED, PENDING, REJECTED, DELETED = 0, 1, 2, 3
 STATE_NAMES = ("approved", "pending", "rejected")
 PENDING_STATES = {None, "hasIssues", "edited", "received"}
 
@@ -68,8 +70,23 @@ class PreparedForm:
     days: dict[str, np.ndarray]  # date column -> days since epoch (NO_DAY if none)
     year: np.ndarray | None  # period_year of the commune assessment
     values: dict[str, np.ndarray]  # "<code>:num" / "<code>:den" -> per record
-    ids: pd.DataFrame  # submission_id, instance_id, review_state
+    id_columns: pd.DataFrame  # submission_id, instance_id, review_state
+    source_row: np.ndarray  # position in id_columns of each prepared row
     warnings: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        # The cell of each record: commune slot, sex, age group in one integer.
+        self.key = (self.slot * self.n_sex + self.sex) * self.n_age + self.age
+
+    def ids(self, rows: np.ndarray) -> pd.DataFrame:
+        """submission_id, instance_id and review_state of prepared rows (built
+        only when asked: a snapshot needs them, plain figures do not)."""
+        picked = self.id_columns.iloc[self.source_row[rows]].reset_index(drop=True)
+        return picked.astype(object).where(picked.notna(), None)
+
+    @property
+    def n_cells(self) -> int:
+        return int(self.slot.max(initial=0) + 1) * self.n_sex * self.n_age
 
     @property
     def n_sex(self) -> int:
@@ -95,22 +112,52 @@ class Answers:
             return np.full(len(self.frame), None, dtype=object)
         return self.frame[name].to_numpy(dtype=object, na_value=None)
 
+    def coded(self, name: str) -> tuple[np.ndarray, list[str]]:
+        """The answers as codes into their distinct texts: a million answers
+        hold a handful of distinct ones, so each test runs on those only. An
+        unanswered row has code -1, which indexes the extra last slot of the
+        per-text arrays built from the texts."""
+        if name not in self.frame.columns:
+            self.missing.add(name)
+            return np.full(len(self.frame), -1, dtype=np.int64), []
+        codes, uniques = pd.factorize(self.frame[name])
+        return codes, [_as_text(u) for u in uniques]
+
+    def _per_text(self, name: str, test) -> np.ndarray:
+        codes, texts = self.coded(name)
+        hits = np.array([test(t) for t in texts] + [False], dtype=bool)
+        return hits[codes]
+
     def equals(self, name: str, *codes: str) -> np.ndarray:
         """Whether the select_one answer is one of ``codes`` (compared as text,
         so 1 and "1" agree)."""
-        values = self.raw(name)
-        result = np.zeros(len(values), dtype=bool)
+        if name not in self.frame.columns:
+            self.missing.add(name)
+            return np.zeros(len(self.frame), dtype=bool)
+        column = self.frame[name]
+        result = np.zeros(len(column), dtype=bool)
+        if pd.api.types.is_numeric_dtype(column):
+            numbers = column.to_numpy(dtype=float, na_value=np.nan)
+            for code in codes:
+                if code.isdigit():
+                    result |= numbers == int(code)
+            return result
+        # Plain comparisons beat coding the column when there are few codes.
+        values = column.to_numpy(dtype=object)
         for code in codes:
             result |= values == code
-            if code.isdigit():
-                result |= values == int(code)
         return result
 
     def number(self, name: str) -> np.ndarray:
         if name not in self.frame.columns:
             self.missing.add(name)
             return np.full(len(self.frame), np.nan)
-        return pd.to_numeric(self.frame[name], errors="coerce").to_numpy(float)
+        column = self.frame[name]
+        if pd.api.types.is_numeric_dtype(column) and column.dtype != bool:
+            return column.to_numpy(dtype=float, na_value=np.nan)
+        codes, uniques = pd.factorize(column)
+        numbers = pd.to_numeric(pd.Series(uniques, dtype=object), errors="coerce")
+        return np.append(numbers.to_numpy(dtype=float), np.nan)[codes]
 
     def choices(self, name: str) -> list[set[str]]:
         """The codes of a select_multiple answer, as sets (small forms only)."""
@@ -118,16 +165,13 @@ class Answers:
 
     def any_choice_but(self, name: str, excluded: str) -> np.ndarray:
         """Whether a select_multiple holds an answer other than ``excluded``."""
-        raw = self.raw(name)
-        answered = pd.notna(raw) & (raw != "")
+        answered = self._per_text(name, lambda text: text.strip() != "")
         flag = f"{name}__{excluded}"
         if flag in self.frame.columns:
-            chose_excluded = self.frame[flag].fillna(False).to_numpy(dtype=bool)
+            chose = self.frame[flag].astype(object).fillna(False).to_numpy(dtype=bool)
         else:
-            chose_excluded = np.array(
-                [excluded in str(v).split() if v else False for v in raw]
-            )
-        return answered & ~chose_excluded
+            chose = self._per_text(name, lambda text: excluded in text.split())
+        return answered & ~chose
 
     def days(self, name: str) -> np.ndarray:
         if name not in self.frame.columns:
@@ -140,13 +184,20 @@ class Answers:
         return np.where(dates.isna().to_numpy(), NO_DAY, days)
 
 
+def _as_text(value) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def _state(review_state: pd.Series) -> tuple[np.ndarray, list[str]]:
-    values = review_state.to_numpy(dtype=object, na_value=None)
+    values = review_state.to_numpy(dtype=object)
     state = np.full(len(values), PENDING, dtype=np.int8)
     state[values == "approved"] = APPROVED
     state[values == "rejected"] = REJECTED
     known = {"approved", "rejected"} | PENDING_STATES
-    unknown = sorted({str(v) for v in set(values) if v not in known})
+    texts = {v for v in set(values) if isinstance(v, str)}
+    unknown = sorted(texts - known)
     warnings = []
     if unknown:
         warnings.append(f"unknown review_state {unknown}; counted as pending")
@@ -180,14 +231,15 @@ def _age(answers: Answers, column: str, date_column: str) -> np.ndarray:
 def _case_keys(frame: pd.DataFrame, column: str) -> np.ndarray:
     """Integer key per case; a record without a case id is its own case."""
     if column in frame.columns:
-        ids = frame[column].astype(object).where(frame[column].notna(), None)
+        codes, uniques = pd.factorize(frame[column])
+        is_blank = np.append(np.asarray(uniques, dtype=object) == "", True)
+        blank = is_blank[codes]
     else:
-        ids = pd.Series([None] * len(frame), index=frame.index, dtype=object)
-    blank = ids.isna().to_numpy() | (ids.to_numpy(dtype=object) == "")
-    keys = np.where(blank, None, ids.to_numpy(dtype=object))
-    keys = np.where(blank, "#" + frame["submission_id"].astype(str).to_numpy(), keys)
-    codes, _ = pd.factorize(keys)
-    return codes.astype(np.int64)
+        codes = np.full(len(frame), -1, dtype=np.int64)
+        blank = np.ones(len(frame), dtype=bool)
+    codes = codes.astype(np.int64)
+    codes[blank] = codes.max(initial=-1) + 1 + np.arange(int(blank.sum()))
+    return codes
 
 
 def _submitted_days(frame: pd.DataFrame) -> np.ndarray:
@@ -291,14 +343,11 @@ def prepare_form(
     form: str, frame: pd.DataFrame, *, units: Units | None = None
 ) -> PreparedForm:
     units = units or load_units()
-    deleted = frame["deleted_at"].notna() if "deleted_at" in frame else None
-    warnings = []
-    if deleted is not None and deleted.any():
-        frame = frame[~deleted]
     frame = frame.reset_index(drop=True)
     answers = Answers(frame, form)
-    state, state_warnings = _state(frame["review_state"])
-    warnings += state_warnings
+    state, warnings = _state(frame["review_state"])
+    if "deleted_at" in frame:
+        state[frame["deleted_at"].notna().to_numpy()] = DELETED
 
     if form == TIP:
         slot, geo = place(
@@ -355,18 +404,22 @@ def prepare_form(
             f"{form}: column(s) {sorted(answers.missing)} missing from the table; "
             "read as unanswered"
         )
-    ids_frame = pd.DataFrame(
+    id_columns = pd.DataFrame(
         {
-            "submission_id": frame["submission_id"].astype(str),
-            "instance_id": frame.get("instance_id", _none(frame)).astype(object),
-            "review_state": frame["review_state"].astype(object),
+            "submission_id": frame["submission_id"],
+            "instance_id": frame.get("instance_id", _none(frame)),
+            "review_state": frame["review_state"],
         }
     )
+    # Rows are put in case, date, submission order once, so that selecting a
+    # period later is a mask and a comparison with the next row, no sort.
     return PreparedForm(
-        form=form, n=len(frame), slot=slot, sex=sex, age=age, state=state,
-        case=case, order=order, days=days, year=year,
-        values={k: np.asarray(v, dtype=float) for k, v in values.items()},
-        ids=ids_frame, warnings=warnings,
+        form=form, n=len(frame), slot=slot[order], sex=sex[order], age=age[order],
+        state=state[order], case=case[order], order=np.arange(len(frame)),
+        days={name: d[order] for name, d in days.items()},
+        year=None if year is None else year[order],
+        values={k: np.asarray(v)[order] for k, v in values.items()},
+        id_columns=id_columns, source_row=order, warnings=warnings,
     )  # fmt: skip
 
 

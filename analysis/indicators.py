@@ -41,6 +41,7 @@ from analysis.catalogue import NO_SOURCE_VI, Indicator, load_catalogue
 from analysis.forms import (
     CHILD,
     COMMUNE,
+    DELETED,
     SEX_LABELS,
     STATE_NAMES,
     TIP,
@@ -171,7 +172,7 @@ def compute_indicators(
     run = _Run(
         prepared=prepared,
         units=units,
-        allowed=np.array([True, include_pending, False]),
+        allowed=np.array([True, include_pending, False, False]),
         threshold=threshold,
         population=_population(child_population),
         levels=LEVELS if level == "all" else (level,),
@@ -207,7 +208,7 @@ def _inputs(run: _Run) -> pd.DataFrame | None:
         return None
     parts = []
     for form, used in run.used.items():
-        ids = run.prepared[form].ids[used].copy()
+        ids = run.prepared[form].ids(np.flatnonzero(used))
         ids.insert(0, "xml_form_id", form)
         parts.append(ids)
     columns = ["xml_form_id", "submission_id", "instance_id", "review_state"]
@@ -241,7 +242,15 @@ def _full_years(period: Period) -> tuple[int, int]:
     return first, last
 
 
-def _in_period(prep: PreparedForm, spec: Spec, period: Period) -> np.ndarray:
+def _in_period(run: _Run, prep: PreparedForm, spec: Spec, period: Period):
+    """Which records the period holds, by the spec's date (once per run)."""
+    key = ("in_period", prep.form, spec.date, period)
+    if key not in run.cache:
+        run.cache[key] = _period_mask(prep, spec, period)
+    return run.cache[key]
+
+
+def _period_mask(prep: PreparedForm, spec: Spec, period: Period) -> np.ndarray:
     if prep.form == COMMUNE:
         first, last = _full_years(period)
         return (prep.year >= first) & (prep.year <= last)
@@ -256,8 +265,8 @@ def _select(run: _Run, spec: Spec, period: Period) -> np.ndarray:
     if key in run.cache:
         return run.cache[key]
     prep = run.prepared[spec.form]
-    mask = _in_period(prep, spec, period) & run.allowed[prep.state]
-    rows = prep.order[mask[prep.order]]
+    # Prepared rows are already in case, date, submission order.
+    rows = np.flatnonzero(_in_period(run, prep, spec, period) & run.allowed[prep.state])
     case = prep.case[rows]
     last = np.ones(len(rows), dtype=bool)
     last[:-1] = case[1:] != case[:-1]
@@ -279,26 +288,33 @@ def _warn_duplicates(run: _Run, rows, last, prep: PreparedForm) -> None:
 
 
 def _cube(run: _Run, prep: PreparedForm, rows: np.ndarray, weights) -> np.ndarray:
-    n_sex, n_age = prep.n_sex, prep.n_age
-    shape = (run.units.n_slots, n_sex, n_age)
-    if n_sex == 1:
-        key = prep.slot[rows]
-    else:
-        key = (prep.slot[rows] * n_sex + prep.sex[rows]) * n_age + prep.age[rows]
+    shape = (run.units.n_slots, prep.n_sex, prep.n_age)
+    keys = _keys(run, prep, rows)
     w = None if weights is None else weights[rows]
-    counts = np.bincount(key, weights=w, minlength=shape[0] * n_sex * n_age)
+    counts = np.bincount(keys, weights=w, minlength=int(np.prod(shape)))
     return counts.astype(float).reshape(shape)
 
 
+def _keys(run: _Run, prep: PreparedForm, rows: np.ndarray) -> np.ndarray:
+    """The cell keys of selected rows, gathered once per selection."""
+    cache_key = ("keys", prep.form, id(rows))
+    if cache_key not in run.cache:
+        run.cache[cache_key] = (rows, prep.key[rows])
+    return run.cache[cache_key][1]
+
+
 def _status_cubes(run: _Run, spec: Spec, period: Period) -> list[np.ndarray]:
+    """Submissions of the form in the period (not deleted), by review state."""
     key = ("status", spec.form, spec.date, period)
     if key not in run.cache:
         prep = run.prepared[spec.form]
-        in_period = _in_period(prep, spec, period)
-        run.cache[key] = [
-            _cube(run, prep, np.flatnonzero(in_period & (prep.state == s)), None)
-            for s in range(len(STATE_NAMES))
-        ]
+        live = prep.state != DELETED
+        rows = np.flatnonzero(_in_period(run, prep, spec, period) & live)
+        size = run.units.n_slots * prep.n_sex * prep.n_age
+        keys = prep.state[rows].astype(np.int64) * size + prep.key[rows]
+        counts = np.bincount(keys, minlength=len(STATE_NAMES) * size).astype(float)
+        shape = (run.units.n_slots, prep.n_sex, prep.n_age)
+        run.cache[key] = [c.reshape(shape) for c in np.split(counts, len(STATE_NAMES))]
     return run.cache[key]
 
 
@@ -307,8 +323,14 @@ def _status_cubes(run: _Run, spec: Spec, period: Period) -> list[np.ndarray]:
 
 def _expand(units: Units, cube: np.ndarray, breakdowns: bool) -> np.ndarray:
     """Cells laid out as geo * n_breakdowns + breakdown (see suppression)."""
-    district = np.zeros((units.n_districts, *cube.shape[1:]))
-    np.add.at(district, units.slot_district, cube)
+    flat = cube.reshape(cube.shape[0], -1)
+    missing = np.isnan(flat)
+    district = units.district_matrix @ (np.where(missing, 0.0, flat))
+    if missing.any():
+        # A district with a commune lacking a figure has no figure (0 x NaN
+        # would spread NaN to every district in a plain product).
+        district[(units.district_matrix @ missing) > 0] = np.nan
+    district = district.reshape(-1, *cube.shape[1:])
     geo = np.concatenate([cube.sum(axis=0, keepdims=True), district, cube])
     total = geo.sum(axis=(1, 2))[:, None]
     if not breakdowns:
@@ -443,8 +465,18 @@ def _frame(blocks: list[Block]) -> pd.DataFrame:
     indicator and period costs more than all the counting."""
     if not blocks:
         return pd.DataFrame(columns=list(COLUMNS))
-    columns = {c: np.concatenate([b[c] for b in blocks]) for c in COLUMNS}
+    lengths = [b["n"] for b in blocks]
+    columns = {}
+    for c in COLUMNS:
+        if c in blocks[0]["constants"]:
+            per_block = np.array([b["constants"][c] for b in blocks], dtype=object)
+            columns[c] = np.repeat(per_block, lengths)
+        elif c != "status_vi":
+            columns[c] = np.concatenate([b[c] for b in blocks])
     frame = pd.DataFrame(columns)
+    frame.insert(
+        COLUMNS.index("status_vi"), "status_vi", frame["status"].map(STATUS_VI)
+    )
     for name in ("numerator", "denominator", "value", "target", "gap"):
         frame[name] = frame[name].astype(float)
     for name in ("n_approved", "n_pending", "n_rejected"):
@@ -486,7 +518,7 @@ def _assemble(run, ind, spec, period, num, den, status_counts, hidden, kinds, gr
     geo = np.repeat(np.arange(n_geo), n_b)
     keep = np.isin(labels["level"][geo], run.levels)
     # Extra "not known" units appear only when they hold something.
-    has_data = (np.nan_to_num(sum(status_counts)) > 0) | suppressed
+    has_data = (sum(status_counts) > 0) | suppressed
     keep &= labels["real"][geo] | has_data
     n = int(keep.sum())
     block = {
@@ -511,9 +543,7 @@ def _assemble(run, ind, spec, period, num, den, status_counts, hidden, kinds, gr
 
 
 def _constant(n: int, value) -> np.ndarray:
-    column = np.empty(n, dtype=object)
-    column[:] = [value] * n
-    return column
+    return np.full(n, value, dtype=object)
 
 
 def _with_progress(run: _Run, ind: Indicator, period: Period, block, n) -> Block:
@@ -527,20 +557,21 @@ def _with_progress(run: _Run, ind: Indicator, period: Period, block, n) -> Block
         on_track[mask] = None
     chosen = comparison.target
     others = "; ".join(t.describe() for t in ind.other_targets(chosen))
-    status_vi = np.asarray([STATUS_VI.get(s, s) for s in block["status"]], object)
+    block["constants"] = {
+        "indicator": ind.code,
+        "name_vi": ind.name_vi,
+        "name_en": ind.name_en,
+        "factor": ind.factor,
+        "period": period.label,
+        "period_start": period.start.isoformat(),
+        "period_end": period.end.isoformat(),
+        "target_compared": comparison.label,
+        "target_section": chosen.section if chosen else "",
+        "other_targets": others,
+    }
+    block["n"] = n
     block.update(
-        indicator=_constant(n, ind.code),
-        name_vi=_constant(n, ind.name_vi),
-        name_en=_constant(n, ind.name_en),
-        factor=_constant(n, ind.factor),
-        period=_constant(n, period.label),
-        period_start=_constant(n, period.start.isoformat()),
-        period_end=_constant(n, period.end.isoformat()),
-        status_vi=status_vi,
         target=target,
-        target_compared=_constant(n, comparison.label),
-        target_section=_constant(n, chosen.section if chosen else ""),
-        other_targets=_constant(n, others),
         gap=gap,
         on_track=on_track,
     )

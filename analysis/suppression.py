@@ -39,28 +39,46 @@ def primary_cells(counts: Sequence[np.ndarray], threshold: int) -> np.ndarray:
     return small
 
 
+class GroupTable:
+    """Groups, plus flat arrays to count hidden members of all groups at once."""
+
+    def __init__(self, groups: Sequence[Group]) -> None:
+        self.groups = [(int(t), np.asarray(p, dtype=np.int64)) for t, p in groups]
+        self.cells = np.concatenate(
+            [np.r_[t, p] for t, p in self.groups] or [np.zeros(0, np.int64)]
+        ).astype(np.int64)
+        sizes = [1 + len(p) for _, p in self.groups]
+        self.owner = np.repeat(np.arange(len(self.groups)), sizes)
+
+    def hidden_per_group(self, status: np.ndarray) -> np.ndarray:
+        hidden = (status[self.cells] != NOT_SUPPRESSED).astype(float)
+        return np.bincount(self.owner, weights=hidden, minlength=len(self.groups))
+
+
 def suppress(
-    counts: Sequence[np.ndarray], groups: Sequence[Group], threshold: int
+    counts: Sequence[np.ndarray],
+    groups: "Sequence[Group] | GroupTable",
+    threshold: int,
 ) -> np.ndarray:
     """NOT_SUPPRESSED, PRIMARY or COMPLEMENTARY for each cell."""
     status = np.where(primary_cells(counts, threshold), PRIMARY, NOT_SUPPRESSED)
     if not status.any():
         return status
+    table = groups if isinstance(groups, GroupTable) else GroupTable(groups)
     size = np.nan_to_num(np.sum([np.asarray(c, float) for c in counts], axis=0))
     # Zeros last among candidates, then the smallest: hiding a small cell costs
     # the reader least information.
     rank = np.where(size > 0, size, np.inf)
-    changed = True
-    while changed:
-        changed = False
-        for total, parts in groups:
+    while True:
+        lone = np.flatnonzero(table.hidden_per_group(status) == 1)
+        if not len(lone):
+            return status
+        for g in lone:
+            total, parts = table.groups[g]
             hidden = status[parts] != NOT_SUPPRESSED
-            n_hidden = int(hidden.sum()) + (status[total] != NOT_SUPPRESSED)
-            if n_hidden != 1:
-                continue
-            _hide_one_more(status, total, parts[~hidden], rank)
-            changed = True
-    return status
+            # An earlier fix in this pass may already have settled this group.
+            if int(hidden.sum()) + (status[total] != NOT_SUPPRESSED) == 1:
+                _hide_one_more(status, total, parts[~hidden], rank)
 
 
 def _hide_one_more(status, total: int, shown: np.ndarray, rank) -> None:
@@ -73,7 +91,7 @@ def _hide_one_more(status, total: int, shown: np.ndarray, rank) -> None:
 @cache
 def hierarchy_groups(
     slot_district: tuple[int, ...], n_districts: int, n_sex: int, n_age: int
-) -> tuple[Group, ...]:
+) -> GroupTable:
     """Groups of the indicator cell table laid out as
     ``geo * n_breakdowns + breakdown``, geo being the province (0), the
     districts (1..D) and the commune slots; breakdown being the total (0),
@@ -94,4 +112,4 @@ def hierarchy_groups(
             first = geo * n_breakdowns
             groups.append((first, first + 1 + np.arange(n_sex)))
             groups.append((first, first + 1 + n_sex + np.arange(n_age)))
-    return tuple(groups)
+    return GroupTable(groups)

@@ -12,7 +12,7 @@ every total equal to the sum of its parts, which small-cell suppression needs.
 """
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 
 import numpy as np
 import pandas as pd
@@ -34,6 +34,13 @@ class Units:
     slot_names: list[str]
     slot_district: np.ndarray  # district index of each slot
     slot_real: np.ndarray  # True for the 156 real communes
+
+    @cached_property
+    def district_matrix(self) -> np.ndarray:
+        """1 where a slot belongs to a district: district cells = M @ slot cells."""
+        matrix = np.zeros((self.n_districts, self.n_slots))
+        matrix[self.slot_district, np.arange(self.n_slots)] = 1.0
+        return matrix
 
     @property
     def n_slots(self) -> int:
@@ -75,6 +82,21 @@ def load_units() -> Units:
     )
 
 
+def _texts(values: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Codes into the distinct texts ("" for unanswered at the extra last slot)."""
+    codes, uniques = pd.factorize(values)
+    texts = [str(u).strip() for u in uniques] + [""]
+    return np.where(codes < 0, len(texts) - 1, codes), texts
+
+
+def _plain_texts(values: pd.Series) -> np.ndarray:
+    """The texts as an object array, "" where unanswered; numbers as digits."""
+    texts = values.to_numpy(dtype=object, na_value="")
+    if pd.api.types.is_numeric_dtype(values):
+        return np.asarray([str(int(v)) if v != "" else "" for v in texts], object)
+    return texts
+
+
 def place(
     communes: pd.Series, districts: pd.Series, *, units: Units | None = None
 ) -> tuple[np.ndarray, list[str]]:
@@ -83,44 +105,40 @@ def place(
     n_real = int(units.slot_real.sum())
     commune_slot = {code: i for i, code in enumerate(units.slot_codes[:n_real])}
     district_index = {code: i for i, code in enumerate(units.district_codes[:-1])}
-    unknown_slot_of_district = n_real + np.arange(units.n_districts)
+    unknown_district = units.n_districts - 1
 
-    commune_text = communes.astype(object).where(communes.notna(), "").astype(str)
-    district_text = districts.astype(object).where(districts.notna(), "").astype(str)
-    by_commune = commune_text.map(commune_slot)
-    by_district = district_text.map(district_index).fillna(units.n_districts - 1)
-    slots = np.where(
-        by_commune.notna(),
-        by_commune.fillna(0).to_numpy(dtype=np.int64),
-        unknown_slot_of_district[by_district.to_numpy(dtype=np.int64)],
-    )
-    return slots, _placement_warnings(commune_text, district_text, by_commune, units)
+    c_codes, c_texts = _texts(communes)
+    slot_of_text = np.array([commune_slot.get(t, -1) for t in c_texts])
+    by_commune = slot_of_text[c_codes]
+    given = _plain_texts(districts)
+    slots = by_commune.astype(np.int64)
+    unplaced = np.flatnonzero(by_commune < 0)
+    if len(unplaced):
+        district = [district_index.get(t, unknown_district) for t in given[unplaced]]
+        slots[unplaced] = n_real + np.asarray(district, dtype=np.int64)
 
-
-def _placement_warnings(commune_text, district_text, by_commune, units) -> list[str]:
     warnings = []
-    unknown = (commune_text != "") & by_commune.isna()
+    unknown = (by_commune < 0) & (np.asarray(c_texts, dtype=object)[c_codes] != "")
     if unknown.any():
-        codes = sorted(set(commune_text[unknown]))[:10]
+        codes = sorted({c_texts[i] for i in np.unique(c_codes[unknown])})[:10]
         warnings.append(
             f"{int(unknown.sum())} record(s) name a commune code not in the "
             f"2016-2020 list ({', '.join(codes)}); counted under 'commune not known'"
         )
-    missing = commune_text == ""
+    missing = np.asarray(c_texts, dtype=object)[c_codes] == ""
     if missing.any():
         warnings.append(
             f"{int(missing.sum())} record(s) have no commune; counted under "
             "'commune not known' of their district"
         )
-    known = by_commune.notna().to_numpy()
-    slots = by_commune.to_numpy(dtype=float)[known].astype(np.int64)
-    codes = np.asarray(units.district_codes, dtype=object)
-    true_district = codes[units.slot_district[slots]]
-    given = district_text.to_numpy(dtype=object)[known]
-    differs = (given != "") & (given != true_district)
+    known = by_commune >= 0
+    true_district = np.asarray(units.district_codes, dtype=object)[
+        units.slot_district[np.where(known, by_commune, 0)]
+    ]
+    differs = known & (given != "") & (given != true_district)
     if differs.any():
         warnings.append(
             f"{int(differs.sum())} record(s) give a district that does not hold "
             "their commune; the commune's district from the unit list is used"
         )
-    return warnings
+    return slots, warnings
