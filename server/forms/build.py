@@ -141,9 +141,9 @@ def _pyxform_error(xlsx: Path, xml_form_id: str, message: str) -> FormBuildError
     sheet = sheet_match.group(1) if sheet_match else None
     if row is None:
         sheet, row = _locate(xlsx, _QUOTED.findall(message), sheet)
-    text = _ROW.sub("", message).strip()
+    text = _ROW.sub("", message).strip().rstrip(".")
     return FormBuildError(
-        f"{text} Fix it in {xlsx.name} and build again.",
+        f"{text}. Fix it in {xlsx.name} and build again.",
         form=xml_form_id,
         sheet=sheet or "survey",
         row=row,
@@ -154,12 +154,12 @@ def _validate_error(xlsx: Path, xml_form_id: str, output: str) -> FormBuildError
     cleaned = ErrorCleaner.odk_validate(output)
     lines = [ln.strip() for ln in cleaned.splitlines() if ln.strip()]
     detail = next((ln for ln in lines if "${" in ln), lines[0] if lines else output)
-    detail = detail.lstrip(": ")
+    detail = detail.lstrip(": ").rstrip(".")
     column = _BIND_COLUMN.search(detail)
     sheet, row = _locate(xlsx, _FIELD.findall(detail), None)
     where = f" (column '{column.group(1)}')" if column else ""
     return FormBuildError(
-        f"ODK Validate rejected the form{where}: {detail} Correct the expression "
+        f"ODK Validate rejected the form{where}: {detail}. Correct the expression "
         f"in {xlsx.name} and build again.",
         form=xml_form_id,
         sheet=sheet,
@@ -170,15 +170,20 @@ def _validate_error(xlsx: Path, xml_form_id: str, output: str) -> FormBuildError
 def _locate(
     xlsx: Path, tokens: list[str], sheet: str | None
 ) -> tuple[str | None, int | None]:
-    """The first row of the survey or choices sheet holding one of ``tokens``
-    (a field name, a question type or a list name), for messages that name a
-    thing but not its row."""
-    for name in (sheet,) if sheet else ("survey", "choices"):
-        for row in read_sheet(xlsx, name):
-            cells = set(row.values.values())
-            cells |= {w for v in row.values.values() for w in v.split()}
-            if any(t in cells for t in tokens):
+    """The row a message is about, for messages that name a thing but not its
+    row: first the row *named* by the earliest token (a field), else the first
+    row holding one of the tokens (a question type, a list name)."""
+    sheets = (sheet,) if sheet else ("survey", "choices")
+    rows = [(name, row) for name in sheets for row in read_sheet(xlsx, name)]
+    for token in tokens:
+        for name, row in rows:
+            if name == "survey" and row.get("name") == token:
                 return name, row.number
+    for name, row in rows:
+        cells = set(row.values.values())
+        cells |= {w for v in row.values.values() for w in v.split()}
+        if any(t in cells for t in tokens):
+            return name, row.number
     return sheet, None
 
 

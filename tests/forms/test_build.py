@@ -172,3 +172,25 @@ def test_build_command__broken_form__exits_non_zero_naming_the_row(
     assert code != 0
     err = capsys.readouterr().err
     assert "form tiny_form, sheet 'survey', row 3" in err
+
+
+@pytest.mark.java
+def test_build__broken_calculation__row_of_the_field_not_of_its_reference(tmp_path):
+    xlsx = write_xlsform(
+        tmp_path / "tiny.xlsx",
+        [("integer", "a", "A"), ("calculate", "b", "", "", "", "if(${a} = 1, 1")],
+    )
+    with pytest.raises(FormBuildError) as caught:
+        build_form(xlsx, out_dir=tmp_path / "out", media=MEDIA)
+    assert (caught.value.sheet, caught.value.row) == ("survey", 3)
+
+
+def test_build__unknown_choice_list__row_of_the_question(tmp_path):
+    xlsx = write_xlsform(
+        tmp_path / "tiny.xlsx",
+        [("text", "a", "A"), ("select_one yn", "b", "B"), ("select_one ynx", "c")],
+        choices=[("yn", "1", "Yes")],
+    )
+    with pytest.raises(FormBuildError, match="ynx") as caught:
+        build_form(xlsx, out_dir=tmp_path / "out", media=MEDIA)
+    assert (caught.value.sheet, caught.value.row) == ("survey", 4)
