@@ -37,7 +37,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from analysis.catalogue import NO_SOURCE_VI, Indicator, load_catalogue
+from analysis.catalogue import DATA_DIR, NO_SOURCE_VI, Indicator, load_catalogue
 from analysis.forms import (
     CHILD,
     COMMUNE,
@@ -220,13 +220,16 @@ def _inputs(run: _Run) -> pd.DataFrame | None:
 
 def _population(frame: pd.DataFrame | None) -> pd.DataFrame:
     if frame is None:
-        from analysis.catalogue import DATA_DIR
-
         frame = pd.read_csv(
             DATA_DIR / "child_population.csv", dtype={"commune_code": str}
         )
-    frame = frame.astype({"commune_code": str})
-    return frame
+    missing = {"commune_code", "year", "children_under16"} - set(frame.columns)
+    if missing:
+        raise ValueError(
+            f"child population table lacks column(s) {sorted(missing)}: it needs "
+            "commune_code, year, children_under16 (one row per commune and year)"
+        )
+    return frame.astype({"commune_code": str})
 
 
 # Selecting the records of a period ------------------------------------------

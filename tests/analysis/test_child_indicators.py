@@ -240,3 +240,27 @@ def test_collect_inputs__lists_the_counted_submissions(tables):
     # adds to the numerator: A's 20/08 record, B, C, H, I, J.
     assert len(counted) == 6
     assert counted["submission_id"].is_unique
+
+
+def test_edited_and_approved__counts_once_with_its_latest_answers():
+    # The typed table holds an edited submission once, in its latest version.
+    edited = f.child(is_csc="1", support_received="health", edits=2,
+                     instance_id="uuid:v3", review_state="approved")  # fmt: skip
+    frame = run(f.tables(children=[edited]))
+
+    assert fraction(cell(frame, "CP-01", "89")) == (1, 1, 100.0)
+    assert cell(frame, "CP-01", "89")["n_approved"] == 1
+
+
+def test_age_group__from_date_of_birth_when_age_missing():
+    child = f.child(is_csc="1", age_years=None, dob=date(2014, 1, 1))
+    frame = run(f.tables(children=[child]))
+
+    # 15/07/2026 - 01/01/2014 = 12 years.
+    row = cell(frame, "CP-01", "89", breakdown="age_group", group="11-15")
+    assert row["denominator"] == 1
+
+
+def test_population_table_without_its_columns__says_which_are_missing():
+    with pytest.raises(ValueError, match="children_under16"):
+        run(f.tables(), child_population=pd.DataFrame({"commune_code": ["30280"]}))
