@@ -77,10 +77,14 @@ def actor_json(row) -> dict:
 
 async def current_user(request: Request):
     row = web.require_actor(request)
-    data = actor_json(row)
-    if row["type"] == "user":
-        data["email"] = row["email"]
-    return web.json_response(data)
+    if row["type"] != "user":
+        return web.json_response(actor_json(row))
+    data = {"email": row["email"], "lastLoginAt": row["last_login_at"]}
+    return web.json_response({**data, **actor_json(row)})
+
+
+def _archived(row) -> bool | None:
+    return None if row["archived"] is None else bool(row["archived"])
 
 
 def project_json(row) -> dict:
@@ -88,7 +92,7 @@ def project_json(row) -> dict:
         "id": row["id"],
         "name": row["name"],
         "description": row["description"],
-        "archived": None if row["archived"] is None else bool(row["archived"]),
+        "archived": _archived(row),
         "keyId": None,
         "createdAt": row["created_at"],
         "updatedAt": row["updated_at"],
@@ -114,7 +118,21 @@ async def create_project(request: Request):
         )
     store = web.store(request)
     project_id = store.create_project(name=name, description=body.get("description"))
-    return web.json_response(project_json(store.project(project_id)))
+    row = store.project(project_id)
+    # Central answers a creation with the stored row, in its column order.
+    return web.json_response(
+        {
+            "id": row["id"],
+            "name": row["name"],
+            "acteeId": row["actee_id"],
+            "createdAt": row["created_at"],
+            "updatedAt": row["updated_at"],
+            "deletedAt": row["deleted_at"],
+            "archived": _archived(row),
+            "keyId": None,
+            "description": row["description"],
+        }
+    )
 
 
 async def get_project(request: Request):
@@ -146,8 +164,9 @@ async def create_app_user(request: Request):
     if not isinstance(name, str) or not name:
         raise Problem.missing_parameter("displayName")
     store = web.store(request)
-    actor_id = store.create_app_user(project_id=project_id, display_name=name)
-    return web.json_response(app_user_json(store.actor(actor_id)))
+    created = store.create_app_user(project_id=project_id, display_name=name)
+    session = {"csrf": created["csrf"], "expiresAt": created["expiresAt"]}
+    return web.json_response({**app_user_json(store.actor(created["id"])), **session})
 
 
 async def delete_app_user(request: Request):
@@ -208,3 +227,17 @@ routes = [
         methods=["POST"],
     ),
 ]
+
+
+async def list_audits(request: Request):
+    web.require_admin(request)
+    limit = request.query_params.get("limit")
+    return web.json_response(
+        web.store(request).audits(
+            action=request.query_params.get("action"),
+            limit=int(limit) if limit and limit.isdigit() else None,
+        )
+    )
+
+
+routes.append(Route("/v1/audits", list_audits, methods=["GET"]))

@@ -18,12 +18,13 @@ _COLUMNS = (
 
 def _export(request: Request, *, root_only: bool):
     project_id = web.int_param(request, "project_id")
-    web.require_admin(request)
+    admin = web.require_admin(request)
     store = web.store(request)
     form, form_def = store.published_form(
         project_id, request.path_params["xml_form_id"]
     )
     where = compile_filter(request.query_params.get("$filter"))
+    store.log_export(actor_id=admin["id"], form_id=form["id"])
     submissions = store.all(
         # The condition comes from the whitelist in odata_filter.
         f"select {_COLUMNS} from submissions s "  # noqa: S608
@@ -54,7 +55,7 @@ async def csv_zip(request: Request):
     return Response(
         csv_export.zip_export(form["xml_form_id"], tables, media),
         media_type="application/zip",
-        headers={"Content-Disposition": f'attachment; filename="{name}.csv.zip"'},
+        headers={"Content-Disposition": web.content_disposition(f"{name}.zip")},
     )
 
 
@@ -64,7 +65,7 @@ async def csv_root(request: Request):
     return Response(
         csv_export.render(tables[0]),
         media_type="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+        headers={"Content-Disposition": web.content_disposition(f"{name}.csv")},
     )
 
 

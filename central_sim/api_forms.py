@@ -28,7 +28,7 @@ def form_json(form, form_def, *, draft: bool = False) -> dict:
         "enketoOnceId": None,
         "createdAt": form["created_at"],
         "updatedAt": form["updated_at"],
-        "webformsEnabled": False,
+        "webformsEnabled": True,
         "keyId": None,
         "version": form_def["version"] if form_def is not None else None,
         "hash": form_def["hash"] if form_def is not None else None,
@@ -118,7 +118,7 @@ async def form_xml(request: Request):
         project_id, request.path_params["xml_form_id"]
     )
     _require_form_reader(request, form)
-    return Response(bytes(form_def["xml"]), media_type="application/xml")
+    return Response(bytes(form_def["xml"]), media_type=web.XML_UTF8)
 
 
 async def draft_xml(request: Request):
@@ -127,7 +127,7 @@ async def draft_xml(request: Request):
     _, form_def = web.store(request).draft_form(
         project_id, request.path_params["xml_form_id"]
     )
-    return Response(bytes(form_def["xml"]), media_type="application/xml")
+    return Response(bytes(form_def["xml"]), media_type=web.XML_UTF8)
 
 
 def _require_form_reader(request: Request, form) -> None:
@@ -155,6 +155,15 @@ async def create_draft(request: Request):
         project_id=project_id,
         xml_form_id=request.path_params["xml_form_id"],
         xml=body or None,
+    )
+    return web.success()
+
+
+async def discard_draft(request: Request):
+    project_id = web.int_param(request, "project_id")
+    web.require_admin(request)
+    web.store(request).discard_draft(
+        project_id=project_id, xml_form_id=request.path_params["xml_form_id"]
     )
     return web.success()
 
@@ -239,7 +248,7 @@ async def form_attachment(request: Request):
     return Response(
         bytes(row["content"]),
         media_type=row["content_type"],
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        headers={"Content-Disposition": web.content_disposition(name)},
     )
 
 
@@ -336,6 +345,7 @@ routes = [
     Route(f"{FORM}/attachments/{{name}}", form_attachment, methods=["GET"]),
     Route(f"{FORM}/draft", get_draft, methods=["GET"]),
     Route(f"{FORM}/draft", create_draft, methods=["POST"]),
+    Route(f"{FORM}/draft", discard_draft, methods=["DELETE"]),
     Route(f"{FORM}/draft.xml", draft_xml, methods=["GET"]),
     Route(f"{FORM}/draft/publish", publish_draft, methods=["POST"]),
     Route(f"{FORM}/draft/attachments", draft_attachments, methods=["GET"]),

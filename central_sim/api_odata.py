@@ -54,9 +54,9 @@ def _preflight(request: Request, *, xml: bool = False) -> dict[str, str]:
     query = dict(request.query_params)
     wanted = query.get("$format") or request.headers.get("accept", "")
     if _XML_TYPE.search(wanted) and not xml:
-        raise Problem.unacceptable_format(["application/json", "json"])
+        raise Problem.unacceptable_format(["application/json", "json"], wanted)
     if _JSON_TYPE.search(wanted) and xml:
-        raise Problem.unacceptable_format(["application/xml", "atom"])
+        raise Problem.unacceptable_format(["application/xml", "atom"], wanted)
     for key in query:
         if key not in _SUPPORTED:
             raise Problem.not_implemented(key)
@@ -105,7 +105,7 @@ async def service_document(request: Request):
     return Response(
         dumps(body),
         headers=_headers(),
-        media_type="application/json; odata.metadata=minimal",
+        media_type="application/json; charset=utf-8; odata.metadata=minimal",
     )
 
 
@@ -116,7 +116,7 @@ async def metadata(request: Request):
     return Response(
         edmx(form["xml_form_id"], fields),
         headers=_headers(),
-        media_type="application/xml",
+        media_type=web.XML_UTF8,
     )
 
 

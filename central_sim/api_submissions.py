@@ -5,7 +5,7 @@ import json
 from urllib.parse import quote
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from central_sim import web
@@ -49,6 +49,8 @@ def _submitter(store, actor_id: int | None):
 
 
 def submission_json(store, row, *, extended=False, with_version=True) -> dict:
+    """GET and PUT shape; ``created_json`` and ``reviewed_json`` give the two
+    narrower shapes Central answers a POST and a PATCH with."""
     data = {
         "instanceId": row["instance_id"],
         "submitterId": row["submitter_id"],
@@ -64,6 +66,18 @@ def submission_json(store, row, *, extended=False, with_version=True) -> dict:
     if with_version:
         current = store.current_def(row["id"])
         data["currentVersion"] = version_json(store, current, extended=extended)
+    return data
+
+
+def created_json(store, row) -> dict:
+    data = submission_json(store, row)
+    del data["reviewState"], data["deletedAt"]
+    return data
+
+
+def reviewed_json(store, row) -> dict:
+    data = submission_json(store, row, with_version=False)
+    del data["userAgent"]
     return data
 
 
@@ -128,7 +142,7 @@ async def create_submission(request: Request):
         user_agent=request.headers.get("user-agent"),
     )
     row = store.one("select * from submissions where id = ?", submission_id)
-    return web.json_response(submission_json(store, row))
+    return web.json_response(created_json(store, row))
 
 
 async def get_submission(request: Request):
@@ -145,16 +159,22 @@ async def get_submission(request: Request):
         root = store.one(
             "select instance_id from submissions where id = ?", version["submission_id"]
         )[0]
-        base = request.url.path.rsplit("/", 1)[0]
-        target = f"{base}/{quote(root, safe=URI_SAFE)}/versions/"
-        return RedirectResponse(target + quote(instance_id, safe=URI_SAFE), 301)
+        # Central encodes the submission's id in the path but not the version's.
+        base = web.original_url(request).split("?")[0].rsplit("/", 1)[0]
+        target = f"{base}/{quote(root, safe=URI_SAFE)}/versions/{instance_id}"
+        return Response(
+            f"Moved Permanently. Redirecting to {target}",
+            301,
+            headers={"Location": target},
+            media_type="text/plain",
+        )
     return web.json_response(submission_json(store, row, extended=_extended(request)))
 
 
 async def submission_xml(request: Request):
     _, row = _submission(request)
     current = web.store(request).current_def(row["id"])
-    return Response(bytes(current["xml"]), media_type="application/xml")
+    return Response(bytes(current["xml"]), media_type=web.XML_UTF8)
 
 
 async def review(request: Request):
@@ -170,9 +190,10 @@ async def review(request: Request):
             raise Problem.unexpected_value(
                 "state", state, "not a recognized state name"
             )
-        store.set_review_state(row["id"], state)
+        actor_id = web.require_actor(request)["id"]
+        store.set_review_state(row["id"], state, actor_id=actor_id)
     row = store.one("select * from submissions where id = ?", row["id"])
-    return web.json_response(submission_json(store, row, with_version=False))
+    return web.json_response(reviewed_json(store, row))
 
 
 async def put_submission(request: Request):
@@ -244,7 +265,12 @@ async def get_version(request: Request):
 
 
 async def version_xml(request: Request):
-    return Response(bytes(_version(request)["xml"]), media_type="application/xml")
+    return Response(bytes(_version(request)["xml"]), media_type=web.XML_UTF8)
+
+
+async def list_audits(request: Request):
+    _, row = _submission(request)
+    return web.json_response(web.store(request).audits(submission_id=row["id"]))
 
 
 async def list_comments(request: Request):
@@ -292,7 +318,7 @@ async def get_attachment(request: Request):
     return Response(
         bytes(found["content"]),
         media_type=found["content_type"] or "application/octet-stream",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        headers={"Content-Disposition": web.content_disposition(name)},
     )
 
 
@@ -443,6 +469,7 @@ routes = [
     Route(f"{SUBMISSION}/versions/{{version_id}}.xml", version_xml, methods=["GET"]),
     Route(f"{SUBMISSION}/versions/{{version_id}}", get_version, methods=["GET"]),
     Route(f"{SUBMISSION}/comments", list_comments, methods=["GET"]),
+    Route(f"{SUBMISSION}/audits", list_audits, methods=["GET"]),
     Route(f"{SUBMISSION}/comments", add_comment, methods=["POST"]),
     Route(f"{SUBMISSION}/attachments", list_attachments, methods=["GET"]),
     Route(f"{SUBMISSION}/attachments/{{name}}", get_attachment, methods=["GET"]),

@@ -112,12 +112,12 @@ class Problem(Exception):
         )
 
     @classmethod
-    def unacceptable_format(cls, allowed: list[str]) -> "Problem":
+    def unacceptable_format(cls, allowed: list[str], got: str) -> "Problem":
         return cls(
             406.1,
             "Requested format not acceptable; this resource allows: "
             f"{','.join(allowed)}.",
-            {"allowed": allowed},
+            {"allowed": allowed, "got": got},
         )
 
     @classmethod

@@ -87,6 +87,10 @@ create table if not exists repeat_rows (
 create table if not exists submission_attachments (
   def_id integer not null, name text not null, content blob, content_type text,
   primary key (def_id, name));
+create table if not exists audits (
+  id integer primary key, actor_id integer, action text not null, actee_id text,
+  details text, logged_at text not null, submission_id integer);
+create index if not exists audits_submission on audits (submission_id);
 create table if not exists comments (
   id integer primary key, submission_id integer not null, actor_id integer not null,
   body text not null, created_at text not null);
@@ -96,6 +100,14 @@ _MEDIA = re.compile(r"jr://(images|audio|video|file|file-csv)/([^\s\"'<>]+)")
 _MEDIA_TYPES = {"images": "image", "audio": "audio", "video": "video"}
 # Central's session lifetime.
 SESSION_HOURS = 24
+# Central gives app users a session that never expires.
+FOREVER = "9999-12-31T23:59:59.000Z"
+# Columns added after the first simulator files were written: (table, column, type).
+_ADDED_COLUMNS = (
+    ("actors", "last_login_at", "text"),
+    ("projects", "actee_id", "text"),
+    ("forms", "actee_id", "text"),
+)
 
 
 @dataclass(slots=True)
@@ -209,8 +221,15 @@ class Store:
         self.db.execute("pragma journal_mode=wal")
         self.db.execute("pragma synchronous=normal")
         self.db.executescript(SCHEMA)
+        self._add_columns()
         self.lock = threading.RLock()
         self._schemas: dict[int, Schema] = {}
+
+    def _add_columns(self) -> None:
+        for table, column, kind in _ADDED_COLUMNS:
+            names = {r[1] for r in self.db.execute(f"pragma table_info({table})")}
+            if column not in names:
+                self.db.execute(f"alter table {table} add column {column} {kind}")
 
     def close(self) -> None:
         self.db.close()
@@ -268,6 +287,9 @@ class Store:
                 "insert into sessions values (?, ?, ?, ?, ?)",
                 (token, row["id"], csrf, created, expires),
             )
+            db.execute(
+                "update actors set last_login_at = ? where id = ?", (created, row["id"])
+            )
         return {
             "token": token,
             "csrf": csrf,
@@ -305,8 +327,9 @@ class Store:
     def create_project(self, *, name: str, description: str | None = None) -> int:
         with self.tx() as db:
             return db.execute(
-                "insert into projects (name, description, created_at) values (?, ?, ?)",
-                (name, description, clock.now()),
+                "insert into projects (name, description, created_at, actee_id) "
+                "values (?, ?, ?, ?)",
+                (name, description, clock.now(), str(uuid.uuid4())),
             ).lastrowid
 
     def project(self, project_id: int) -> sqlite3.Row:
@@ -411,17 +434,31 @@ class Store:
                     "forms",
                 )
             form_id = db.execute(
-                "insert into forms (project_id, xml_form_id, created_at) "
-                "values (?, ?, ?)",
-                (project_id, definition.xml_form_id, clock.now()),
+                "insert into forms (project_id, xml_form_id, created_at, actee_id) "
+                "values (?, ?, ?, ?)",
+                (project_id, definition.xml_form_id, clock.now(), str(uuid.uuid4())),
             ).lastrowid
             def_id = self._insert_def(db, form_id, definition, xml)
             db.execute(
                 "update forms set draft_def_id = ? where id = ?", (def_id, form_id)
             )
             if publish:
-                self._publish(db, form_id, def_id)
+                self._publish(db, form_id, def_id, with_create=True)
         return form_id
+
+    def discard_draft(self, *, project_id: int, xml_form_id: str) -> None:
+        form, draft = self.draft_form(project_id, xml_form_id)
+        if form["current_def_id"] is None:
+            raise Problem(
+                409.7,
+                "Could not delete draft, because the form has not been published. "
+                "Either delete the whole form, or replace the draft.",
+            )
+        with self.tx() as db:
+            db.execute(
+                "update forms set draft_def_id = null where id = ?", (form["id"],)
+            )
+            self._drop_def(db, draft["id"])
 
     def create_draft(self, *, project_id: int, xml_form_id: str, xml: bytes | None):
         form = self.form(project_id, xml_form_id)
@@ -464,6 +501,7 @@ class Store:
         )
 
     def _drop_def(self, db, def_id: int) -> None:
+        self._schemas.pop(def_id, None)
         db.execute("delete from form_attachments where form_def_id = ?", (def_id,))
         db.execute("delete from form_defs where id = ?", (def_id,))
 
@@ -484,9 +522,12 @@ class Store:
             self._publish(db, form["id"], def_id)
         self._schemas.pop(def_id, None)
 
-    def _publish(self, db, form_id: int, def_id: int) -> None:
+    def _publish(self, db, form_id: int, def_id: int, with_create=False) -> None:
+        """Publishing ``?publish=true`` at creation dates the version at the form's
+        creation and leaves ``updatedAt`` empty, as Central does."""
         row = db.execute(
-            "select f.project_id, f.xml_form_id, d.version from form_defs d "
+            "select f.project_id, f.xml_form_id, f.created_at, f.actee_id, d.version "
+            "from form_defs d "
             "join forms f on f.id = d.form_id where d.id = ?",
             (def_id,),
         ).fetchone()
@@ -500,13 +541,25 @@ class Store:
         now = clock.now()
         db.execute(
             "update form_defs set published_at = ?, draft_token = null where id = ?",
-            (now, def_id),
+            (row["created_at"] if with_create else now, def_id),
         )
         db.execute(
-            "update forms set current_def_id = ?, draft_def_id = null, updated_at = "
-            "case when current_def_id is null then updated_at else ? end where id = ?",
-            (def_id, now, form_id),
+            "update forms set current_def_id = ?, draft_def_id = null, updated_at = ? "
+            "where id = ?",
+            (def_id, None if with_create else now, form_id),
         )
+        self._enketo_token(db, form_id, row["actee_id"], now)
+
+    def _enketo_token(self, db, form_id: int, actee_id: str, now: str) -> None:
+        """Central makes a short-lived "Enketo sync token" actor with the form
+        viewer role (7) each time it publishes, even with no Enketo to use it;
+        it shows in the form's assignments."""
+        actor_id = db.execute(
+            "insert into actors (type, display_name, created_at) "
+            "values ('singleUse', ?, ?)",
+            (f"Enketo sync token for {actee_id}", now),
+        ).lastrowid
+        db.execute("insert into assignments values (?, 7, ?)", (actor_id, form_id))
 
     def forms(self, project_id: int) -> list[sqlite3.Row]:
         self.project(project_id)
@@ -557,14 +610,22 @@ class Store:
 
     # App users and assignments
 
-    def create_app_user(self, *, project_id: int, display_name: str) -> int:
+    def create_app_user(self, *, project_id: int, display_name: str) -> dict:
+        """The new app user's id and its never-expiring session."""
         self.project(project_id)
         with self.tx() as db:
-            return db.execute(
+            token, now = _field_key_token(), clock.now()
+            actor_id = db.execute(
                 "insert into actors (type, display_name, token, project_id, "
                 "created_at) values ('field_key', ?, ?, ?, ?)",
-                (display_name, _field_key_token(), project_id, clock.now()),
+                (display_name, token, project_id, now),
             ).lastrowid
+            csrf = secrets.token_urlsafe(48)
+            db.execute(
+                "insert into sessions values (?, ?, ?, ?, ?)",
+                (token, actor_id, csrf, now, FOREVER),
+            )
+        return {"id": actor_id, "csrf": csrf, "expiresAt": FOREVER}
 
     def app_users(self, project_id: int) -> list[sqlite3.Row]:
         self.project(project_id)
@@ -583,6 +644,7 @@ class Store:
             ).rowcount
             if not changed:
                 raise Problem.not_found()
+            db.execute("delete from sessions where actor_id = ?", (actor_id,))
             db.execute("delete from assignments where actor_id = ?", (actor_id,))
 
     def assign(self, *, form_id: int, role_id: int, actor_id: int) -> None:
@@ -602,7 +664,8 @@ class Store:
     def is_assigned(self, *, actor_id: int, form_id: int) -> bool:
         return (
             self.one(
-                "select 1 from assignments where actor_id = ? and form_id = ?",
+                "select 1 from assignments where actor_id = ? and form_id = ? "
+                "and role_id = 2",
                 actor_id,
                 form_id,
             )
@@ -714,6 +777,12 @@ class Store:
             "update submissions set current_def_id = ? where id = ?",
             (def_id, submission_id),
         )
+        details = {
+            "instanceId": parsed.instance_id,
+            "submissionId": submission_id,
+            "submissionDefId": def_id,
+        }
+        self._audit(db, actor_id, "submission.create", form["id"], details)
         return submission_id
 
     def _insert_version(
@@ -919,14 +988,84 @@ class Store:
                 "review_state = 'edited', updated_at = ? where id = ?",
                 (def_id, now, submission["id"]),
             )
+            details = {
+                "instanceId": parsed.instance_id,
+                "submissionId": submission["id"],
+                "submissionDefId": def_id,
+            }
+            self._audit(db, actor_id, "submission.update.version", form["id"], details)
             return def_id
 
-    def set_review_state(self, submission_id: int, review_state: str) -> None:
+    def set_review_state(
+        self, submission_id: int, review_state: str | None, *, actor_id: int
+    ) -> None:
         with self.tx() as db:
             db.execute(
                 "update submissions set review_state = ?, updated_at = ? where id = ?",
                 (review_state, clock.now(), submission_id),
             )
+            row = db.execute(
+                "select current_def_id, form_id from submissions where id = ?",
+                (submission_id,),
+            ).fetchone()
+            details = {
+                "reviewState": review_state,
+                "submissionId": submission_id,
+                "submissionDefId": row["current_def_id"],
+            }
+            self._audit(db, actor_id, "submission.update", row["form_id"], details)
+
+    def _audit(self, db, actor_id, action: str, form_id: int, details) -> None:
+        """An audit entry on a form; submission entries are found again by the
+        submission id in their details, as Central finds them."""
+        actee = db.execute(
+            "select actee_id from forms where id = ?", (form_id,)
+        ).fetchone()[0]
+        submission_id = details.get("submissionId") if details else None
+        db.execute(
+            "insert into audits (actor_id, action, actee_id, details, logged_at, "
+            "submission_id) values (?, ?, ?, ?, ?, ?)",
+            (
+                actor_id,
+                action,
+                actee,
+                None if details is None else json.dumps(details),
+                clock.now(),
+                submission_id,
+            ),
+        )
+
+    def log_export(self, *, actor_id: int, form_id: int) -> None:
+        with self.tx() as db:
+            self._audit(db, actor_id, "form.submission.export", form_id, None)
+
+    def audits(
+        self,
+        *,
+        submission_id: int | None = None,
+        action: str | None = None,
+        limit: int | None = None,
+    ) -> list[dict]:
+        """Newest first, in Central's audit shape."""
+        sql, params = "select * from audits where 1", []
+        if submission_id is not None:
+            sql, params = sql + " and submission_id = ?", [*params, submission_id]
+        if action is not None:
+            sql, params = sql + " and action = ?", [*params, action]
+        sql += " order by logged_at desc, id desc"
+        if limit is not None:
+            sql, params = sql + " limit ?", [*params, limit]
+        return [
+            {
+                "actorId": r["actor_id"],
+                "action": r["action"],
+                "acteeId": r["actee_id"],
+                "details": None if r["details"] is None else json.loads(r["details"]),
+                "loggedAt": r["logged_at"],
+                "notes": None,
+            }
+            for r in self.all(sql, *params)
+        ]
 
     def delete_submission(self, submission_id: int) -> None:
         with self.tx() as db:

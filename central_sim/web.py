@@ -4,7 +4,7 @@ grants the "app-user" role on forms assigned to it."""
 
 import base64
 import sqlite3
-from urllib.parse import quote_plus
+from urllib.parse import quote, quote_plus
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -125,6 +125,21 @@ def search_params_string(pairs: list[tuple[str, str]]) -> str:
 
 def _form_encode(text: str) -> str:
     return quote_plus(text, safe="*").replace("~", "%7E")
+
+
+XML_UTF8 = "application/xml; charset=utf-8"
+
+
+def content_disposition(filename: str) -> str:
+    """Central's attachment header: a plain name and an RFC 5987 one."""
+    plain = filename.replace('"', "")
+    return (
+        f'attachment; filename="{plain}"; '
+        f"filename*=UTF-8''{quote(filename, safe=URI_COMPONENT_SAFE)}"
+    )
+
+
+URI_COMPONENT_SAFE = "-_.!~*'()"
 
 
 def openrosa(body: str, status: int = 200) -> Response:
