@@ -339,71 +339,113 @@ def _tip_values(a: Answers) -> dict[str, np.ndarray]:
     }
 
 
+REQUIRED = ("submission_id", "review_state", "submission_date")
+
+
+@dataclass
+class _Rows:
+    """What differs between the forms: dates, flags, breakdowns, cases, order."""
+
+    days: dict[str, np.ndarray]
+    values: dict[str, np.ndarray]
+    sex: np.ndarray
+    age: np.ndarray
+    case: np.ndarray
+    year: np.ndarray | None
+    order: np.ndarray
+    no_sex: int = 0
+
+
+def _child_rows(answers: Answers, submitted: np.ndarray) -> _Rows:
+    days = {
+        "visit_date": answers.days("visit_date"),
+        "abuse_date": answers.days("abuse_date"),
+    }
+    sex, no_sex = _sex(answers)
+    case = _case_keys(answers.frame, "case_id")
+    order = np.lexsort((submitted, days["visit_date"], case))
+    age = _age(answers, "age_years", "visit_date")
+    values = _child_values(answers)
+    return _Rows(days, values, sex, age, case, None, order, no_sex)
+
+
+def _tip_rows(answers: Answers, submitted: np.ndarray) -> _Rows:
+    days = {"receipt_date": answers.days("receipt_date")}
+    sex, no_sex = _sex(answers)
+    case = _case_keys(answers.frame, "case_id")
+    order = np.lexsort((submitted, case))
+    age = _age(answers, "age_at_receipt", "receipt_date")
+    return _Rows(days, _tip_values(answers), sex, age, case, None, order, no_sex)
+
+
+def _commune_rows(answers: Answers, submitted, slot, units: Units) -> _Rows:
+    """One case per commune (a commune-year is assessed once); a record
+    without a known commune is its own case."""
+    frame = answers.frame
+    codes = np.asarray(units.slot_codes, dtype=object)[slot]
+    ids = np.where(units.slot_real[slot], codes, "#" + frame["submission_id"])
+    case = pd.factorize(ids)[0].astype(np.int64)
+    year = np.nan_to_num(answers.number("period_year"), nan=-1).astype(np.int64)
+    order = np.lexsort((submitted, year, case))
+    zeros = np.zeros(len(frame), dtype=np.int64)
+    return _Rows({}, _commune_values(answers), zeros, zeros, case, year, order)
+
+
+def _place(form: str, frame: pd.DataFrame, units: Units):
+    prefix = "res_" if form == TIP else ""
+    return place(
+        frame.get(f"{prefix}commune", _none(frame)),
+        frame.get(f"{prefix}district", _none(frame)),
+        units=units,
+    )
+
+
 def prepare_form(
     form: str, frame: pd.DataFrame, *, units: Units | None = None
 ) -> PreparedForm:
+    if form not in (CHILD, TIP, COMMUNE):
+        raise ValueError(f"no indicator is computed from form {form!r}")
+    missing = [c for c in REQUIRED if c not in frame.columns]
+    if missing:
+        raise ValueError(f"table of form {form} lacks standard column(s) {missing}")
     units = units or load_units()
     frame = frame.reset_index(drop=True)
     answers = Answers(frame, form)
     state, warnings = _state(frame["review_state"])
     if "deleted_at" in frame:
         state[frame["deleted_at"].notna().to_numpy()] = DELETED
-
-    if form == TIP:
-        slot, geo = place(
-            frame.get("res_commune", _none(frame)),
-            frame.get("res_district", _none(frame)),
-            units=units,
-        )
-    else:
-        slot, geo = place(
-            frame.get("commune", _none(frame)),
-            frame.get("district", _none(frame)),
-            units=units,
-        )
+    slot, geo = _place(form, frame, units)
     warnings += [f"{form}: {w}" for w in geo]
+
     submitted = _submitted_days(frame)
-
     if form == CHILD:
-        days = {
-            "visit_date": answers.days("visit_date"),
-            "abuse_date": answers.days("abuse_date"),
-        }
-        values = _child_values(answers)
-        sex, no_sex = _sex(answers)
-        age = _age(answers, "age_years", "visit_date")
-        case = _case_keys(frame, "case_id")
-        order = np.lexsort((submitted, days["visit_date"], case))
-        year = None
+        rows = _child_rows(answers, submitted)
     elif form == TIP:
-        days = {"receipt_date": answers.days("receipt_date")}
-        values = _tip_values(answers)
-        sex, no_sex = _sex(answers)
-        age = _age(answers, "age_at_receipt", "receipt_date")
-        case = _case_keys(frame, "case_id")
-        order = np.lexsort((submitted, case))
-        year = None
-    elif form == COMMUNE:
-        days = {}
-        values = _commune_values(answers)
-        sex = np.zeros(len(frame), dtype=np.int64)
-        age = np.zeros(len(frame), dtype=np.int64)
-        no_sex = 0
-        codes = np.asarray(units.slot_codes, dtype=object)[slot]
-        ids = np.where(units.slot_real[slot], codes, "#" + frame["submission_id"])
-        case = pd.factorize(ids)[0].astype(np.int64)
-        year = np.nan_to_num(answers.number("period_year"), nan=-1).astype(np.int64)
-        order = np.lexsort((submitted, year, case))
+        rows = _tip_rows(answers, submitted)
     else:
-        raise ValueError(f"no indicator is computed from form {form!r}")
+        rows = _commune_rows(answers, submitted, slot, units)
+    warnings += _answer_warnings(form, rows, answers)
+    return _ordered(form, frame, slot, state, rows, warnings)
 
-    if no_sex:
-        warnings.append(f"{form}: {no_sex} record(s) without sex; counted as unknown")
+
+def _answer_warnings(form: str, rows: _Rows, answers: Answers) -> list[str]:
+    warnings = []
+    if rows.no_sex:
+        warnings.append(
+            f"{form}: {rows.no_sex} record(s) without sex; counted as unknown"
+        )
     if answers.missing:
         warnings.append(
             f"{form}: column(s) {sorted(answers.missing)} missing from the table; "
             "read as unanswered"
         )
+    return warnings
+
+
+def _ordered(form, frame, slot, state, rows: _Rows, warnings) -> PreparedForm:
+    """Rows put in case, date, submission order once, so that selecting a
+    period later is a mask and a comparison with the next row, no sort."""
+    order = rows.order
     id_columns = pd.DataFrame(
         {
             "submission_id": frame["submission_id"],
@@ -411,14 +453,13 @@ def prepare_form(
             "review_state": frame["review_state"],
         }
     )
-    # Rows are put in case, date, submission order once, so that selecting a
-    # period later is a mask and a comparison with the next row, no sort.
     return PreparedForm(
-        form=form, n=len(frame), slot=slot[order], sex=sex[order], age=age[order],
-        state=state[order], case=case[order], order=np.arange(len(frame)),
-        days={name: d[order] for name, d in days.items()},
-        year=None if year is None else year[order],
-        values={k: np.asarray(v)[order] for k, v in values.items()},
+        form=form, n=len(frame), slot=slot[order], sex=rows.sex[order],
+        age=rows.age[order], state=state[order], case=rows.case[order],
+        order=np.arange(len(frame)),
+        days={name: d[order] for name, d in rows.days.items()},
+        year=None if rows.year is None else rows.year[order],
+        values={k: np.asarray(v)[order] for k, v in rows.values.items()},
         id_columns=id_columns, source_row=order, warnings=warnings,
     )  # fmt: skip
 
