@@ -14,7 +14,10 @@ Counting rules:
   submission not rejected. Each row carries how many submissions of the form
   fall in its cell (period, unit, breakdown) in each state (``n_approved``,
   ``n_pending`` = no review, hasIssues or edited, ``n_rejected``), whatever is
-  counted, so a reader sees how final the figure is.
+  counted, so a reader sees how final the figure is. In the child-abuse and
+  trafficking indicators these counts go with a suppressed cell, and any of
+  them below the threshold is hidden too (they count records of abused
+  children or victims).
 - Denominators a case record cannot give: DR-13, DR-17 and PR-02 divide by the
   communes of the 2016-2020 list in the unit (156 for the province); a
   commune without an assessment counts as not meeting the criterion. CP-02
