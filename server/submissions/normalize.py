@@ -546,7 +546,7 @@ def normalize_batch(
     tables = ensure_tables(session=session, schema=schema) if schema else {}
     batch = _Batch()
     plans: dict[str, _VersionPlan] = {}
-    for submission, version in items:
+    for submission, version in _current_only(items):
         _one(schema, tables, plans, batch, submission, version)
     if tables:
         _write(session, tables, schema, batch, [s for s, _ in items])
@@ -561,6 +561,18 @@ def normalize_batch(
             xml_form_id,
         )
     return {NORMALIZED: len(batch.normalized), QUARANTINED: len(batch.failed)}
+
+
+def _current_only(items: list[tuple[Submission, SubmissionVersion]]):
+    """One pair per submission, its current version where given: a page read
+    with an overlap window can hold a submission twice."""
+    chosen: dict[tuple[int, str], tuple[Submission, SubmissionVersion]] = {}
+    for submission, version in items:
+        key = (submission.project_id, submission.submission_id)
+        held = chosen.get(key)
+        if held is None or version.instance_id == submission.current_instance_id:
+            chosen[key] = (submission, version)
+    return list(chosen.values())
 
 
 def _one(schema, tables, plans, batch: _Batch, submission, version) -> None:

@@ -7,6 +7,7 @@ analysis code can use it without pandas.
 """
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlmodel import Session, select
 
 from server.errors import NotFound
@@ -61,8 +62,9 @@ def typed_table(
 def describe_typed_tables(
     *, session: Session, xml_form_id: str | None = None
 ) -> list[dict[str, object]]:
-    """Every typed table with its columns: name, SQL type, labels, source path,
-    sensitivity, and for select columns the choice list name."""
+    """Every typed table with its columns: name, SQL type (as PostgreSQL names
+    it), labels, source path, sensitivity, and for select columns the choice
+    list name."""
     described: dict[str, dict[str, object]] = {}
     for project_id, form_id in _registered(session, xml_form_id):
         schema = _schema(session, form_id, project_id)
@@ -75,7 +77,7 @@ def describe_typed_tables(
 
 def _describe(schema: MergedSchema, table: MergedTable, sql_tables) -> dict:
     types = {
-        c.name: str(c.type.compile(sa.dialects.sqlite.dialect()))
+        c.name: str(c.type.compile(postgresql.dialect()))
         for c in (sql_tables[table.name].columns)
     }
     columns = [

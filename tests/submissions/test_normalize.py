@@ -1,6 +1,7 @@
 from datetime import UTC, date, datetime
 
 import pandas
+import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
@@ -14,12 +15,20 @@ from server.submissions.normalize import (
 from server.submissions.reader import describe_typed_tables, typed_table
 from tests.factories.submissions import (
     build_xform,
+    drop_typed_tables,
     encrypted_odata_row,
     ledger_submission,
     odata_row,
     repeat_row,
     xlsform_md,
 )
+
+
+@pytest.fixture(autouse=True)
+def _fresh_typed_tables(request):
+    if "engine" in request.fixturenames:
+        drop_typed_tables(request.getfixturevalue("engine"))
+
 
 PROJECT = 1
 FORM = "ag_visit"
@@ -383,7 +392,8 @@ def test_typed_table__read_with_pandas__gives_typed_columns(session):
     session.commit()
     table = typed_table(session=session, xml_form_id=FORM)
 
-    frame = pandas.read_sql(sa.select(table), session.connection())
+    with session.get_bind().connect() as analyst:
+        frame = pandas.read_sql(sa.select(table), analyst)
 
     assert str(frame["age"].dtype) == "int64"
     assert str(frame["allowance"].dtype) == "float64"
@@ -413,3 +423,16 @@ def test_describe_typed_tables__columns_types_and_labels_for_analysts(session):
     assert columns["location__lat"]["type"] == "FLOAT"
     assert columns["district"]["list_name"] == "district"
     assert "deleted_at" in columns
+
+
+def test_normalize__submission_twice_in_one_batch__its_current_version_once(session):
+    _register(session)
+    first = odata_row(ANSWERS)
+    (old,) = _ledger(session, first)
+    edited = odata_row({**ANSWERS, "age": 11}, submission_id=first["__id"], edits=1)
+    (new,) = _ledger(session, edited)
+
+    counts = _normalize(session, [new, old])
+
+    assert counts == {"normalized": 1, "quarantined": 0}
+    assert [r["age"] for r in _rows(session)] == [11]
