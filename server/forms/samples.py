@@ -59,7 +59,11 @@ def generate(
     years: tuple[int, ...] = DEFAULT_YEARS,
     forms_dir: Path = FORMS_DIR,
 ) -> list[str]:
-    """``count`` submission XML documents for the XForm given as text."""
+    """``count`` submission XML documents for the XForm given as text.
+
+    Cases have histories as in the field: a child's record is followed by
+    follow-ups (and sometimes a closure) on later visits, a trafficking case by
+    reviews at later stages, each repeating the case's fixed answers."""
     root = _primary_instance(xform)
     xml_form_id = root.get("id", "")
     if xml_form_id not in ANSWERERS:
@@ -73,10 +77,12 @@ def generate(
             f"ag_commune_drugfree has one submission per commune and year: at most "
             f"{len(slots)} for {len(years)} year(s), not {count}"
         )
-    documents = []
-    for ctx.index in range(count):
-        answers = ANSWERERS[xml_form_id](ctx, slots)
-        documents.append(_document(root, answers, ctx.rng))
+    documents: list[str] = []
+    while len(documents) < count:
+        # One case at a time: a child's or a victim's records follow each other.
+        for answers in ANSWERERS[xml_form_id](ctx, slots)[: count - len(documents)]:
+            documents.append(_document(root, answers, ctx.rng))
+        ctx.index += 1
     return documents
 
 
@@ -185,35 +191,72 @@ RISK_FACTORS = [
 ETHNICITY = {"kinh": 85, "khmer": 8, "cham": 3, "hoa": 3, "other": 1}
 
 
-def _child(ctx: Context, _slots: object) -> Answers:
+def _child(ctx: Context, _slots: object) -> list[Answers]:
     commune = ctx.rng.choice(ctx.communes)
-    visit = ctx.day_in(date(min(ctx.years), 1, 1), date(max(ctx.years), 12, 31))
+    last_day = date(max(ctx.years), 12, 31)
+    first = ctx.day_in(date(min(ctx.years), 1, 1), last_day)
     a: Answers = {
-        **_stamp(visit, ctx),
         "username": f"xa-{commune.code}",
         "collector_name": f"Cán Bộ Mẫu {ctx.rng.randint(1, 99):02d}",
-        "visit_date": visit.isoformat(),
-        "record_type": ctx.pick({"new": 6, "followup": 3, "closure": 1}),
         "district": commune.district_code,
         "commune": commune.code,
         "case_id": f"{commune.code}-{ctx.index + 1:04d}",
     }
-    _child_person(ctx, a, visit)
+    born = _child_person(ctx, a, first)
     _child_circumstances(ctx, a)
-    _child_abuse(ctx, a, visit)
-    _child_management(ctx, a, visit)
+    _child_abuse(ctx, a, first)
+    records = [_child_visit(ctx, a, first, born, "new", opened=None)]
+    for _ in range(int(ctx.pick({"0": 5, "1": 3, "2": 2}))):
+        visit = date.fromisoformat(records[-1]["visit_date"]) + timedelta(
+            days=ctx.rng.randint(60, 240)
+        )
+        if visit > last_day or _age(born, visit) > 15:
+            break
+        if records[-1].get("case_status") not in {None, "open"}:
+            break
+        closing = len(records) == 2 and ctx.chance(0.5)
+        kind = "closure" if closing else "followup"
+        opened = _first(r.get("file_open_date") for r in records)
+        records.append(_child_visit(ctx, a, visit, born, kind, opened=opened))
+    return records
+
+
+def _first(values) -> str | None:
+    return next((v for v in values if v), None)
+
+
+def _child_visit(
+    ctx: Context,
+    case: Answers,
+    visit: date,
+    born: date,
+    kind: str,
+    *,
+    opened: str | None,
+) -> Answers:
+    """One record of the case: what changes from visit to visit."""
+    a = {**case, **_stamp(visit, ctx)}
+    a.update(visit_date=visit.isoformat(), record_type=kind)
+    age = _age(born, visit)
+    a["age_years"] = str(age)
+    if a["consent_caregiver"] == "0":
+        a["age_declared"] = str(age)
+    _child_management(ctx, a, visit, opened=opened, closing=kind == "closure")
     _child_flags(a)
     a["instanceName"] = f"{a['commune']}-{a['case_id']}"
     return a
 
 
-def _child_person(ctx: Context, a: Answers, visit: date) -> None:
+def _child_person(ctx: Context, a: Answers, visit: date) -> date:
+    """The child's fixed answers; returns the date of birth (kept off the
+    record without consent, where only the age in years is asked)."""
     consent = ctx.chance(0.9)
-    age = ctx.rng.randint(0, 15)
+    born = visit - timedelta(
+        days=int(ctx.rng.randint(0, 15) * 365.25) + ctx.rng.randint(30, 330)
+    )
+    age = _age(born, visit)
     a.update(consent_caregiver=_flag(consent), sex=ctx.pick({"1": 51, "2": 49}))
     if consent:
-        born = visit - timedelta(days=int(age * 365.25) + ctx.rng.randint(30, 330))
-        age = _age(born, visit)
         a.update(
             child_name=f"Trẻ Mẫu {ctx.index + 1:04d}",
             hamlet=f"Ấp Mẫu {ctx.rng.randint(1, 9)}",
@@ -222,9 +265,6 @@ def _child_person(ctx: Context, a: Answers, visit: date) -> None:
             caregiver_name=f"Người Chăm Sóc Mẫu {ctx.index + 1:04d}",
             caregiver_phone=f"09{ctx.rng.randint(0, 99_999_999):08d}",
         )
-    else:
-        a["age_declared"] = str(age)
-    a["age_years"] = str(age)
     a.update(
         ethnicity=ctx.pick(ETHNICITY),
         hh_poverty=ctx.pick({"poor": 15, "near_poor": 15, "none": 65, "98": 5}),
@@ -242,6 +282,7 @@ def _child_person(ctx: Context, a: Answers, visit: date) -> None:
         ),
         school_status=_school(age, ctx),
     )
+    return born
 
 
 def _school(age: int, ctx: Context) -> str:
@@ -312,23 +353,23 @@ def _child_abuse(ctx: Context, a: Answers, visit: date) -> None:
             a["emergency_measure"] = _flag(ctx.chance(0.6))
 
 
-def _child_management(ctx: Context, a: Answers, visit: date) -> None:
-    managed = ctx.chance(0.85)
+def _child_management(
+    ctx: Context, a: Answers, visit: date, *, opened: str | None, closing: bool
+) -> None:
+    # A file, once opened, stays open until the case is closed; a file opened
+    # at a follow-up visit is dated that day.
+    managed = closing or opened is not None or ctx.chance(0.85)
     a["is_managed"] = _flag(managed)
+    if managed and opened is None:
+        since = visit if a["record_type"] != "new" else visit - timedelta(days=700)
+        opened = ctx.day_in(since, visit).isoformat()
     if managed:
-        opened = ctx.day_in(visit - timedelta(days=700), visit)
-        a["file_open_date"] = opened.isoformat()
-        a["case_status"] = ctx.pick(
-            {
-                "open": 80,
-                "closed_safe": 10,
-                "transferred": 4,
-                "lost": 4,
-                "deceased": 0.5,
-            }
-        )
-        if a["case_status"] in {"closed_safe", "transferred"}:
-            a["close_date"] = ctx.day_in(opened, visit).isoformat()
+        a["file_open_date"] = opened
+        if closing:
+            a["case_status"] = ctx.pick({"closed_safe": 8, "transferred": 2})
+            a["close_date"] = visit.isoformat()
+        else:
+            a["case_status"] = ctx.pick({"open": 95, "lost": 4, "deceased": 0.3})
     if _needs_support(a):
         has_plan = ctx.chance(0.75)
         a["has_plan"] = _flag(has_plan)
@@ -394,7 +435,7 @@ def _commune_years(ctx: Context) -> list[tuple[Commune, int]]:
     return slots
 
 
-def _commune(ctx: Context, slots: list[tuple[Commune, int]]) -> Answers:
+def _commune(ctx: Context, slots: list[tuple[Commune, int]]) -> list[Answers]:
     commune, year = slots[ctx.index]
     filled = ctx.day_in(date(year, 12, 15), date(year + 1, 1, 20))
     a: Answers = {
@@ -412,7 +453,7 @@ def _commune(ctx: Context, slots: list[tuple[Commune, int]]) -> Answers:
     _commune_teams_and_communication(ctx, a, year)
     _commune_recognition(ctx, a)
     a["instanceName"] = f"{commune.code}-{year}"
-    return a
+    return [a]
 
 
 def _part(ctx: Context, whole: int, share: float) -> int:
@@ -519,15 +560,11 @@ EXPLOITATION = [
 STAGES = {"receipt": 3, "verification": 3, "support": 3, "reintegration": 2}
 
 
-def _tip(ctx: Context, _slots: object) -> Answers:
+def _tip(ctx: Context, _slots: object) -> list[Answers]:
     received = ctx.day_in(date(min(ctx.years), 1, 1), date(max(ctx.years), 12, 31))
-    stage = ctx.pick(STAGES)
-    filled = received + timedelta(days=ctx.rng.randint(0, 20) + 60 * _rank(stage))
     a: Answers = {
-        **_stamp(filled, ctx),
         "username": "so-ldtbxh",
         "case_id": f"TIP-{received.year}-{ctx.index + 1:04d}",
-        "review_stage": stage,
         "receipt_date": received.isoformat(),
         "legal_frame": "law2024" if received >= date(2025, 7, 1) else "law2011",
         "receipt_route": ctx.pick(
@@ -539,16 +576,51 @@ def _tip(ctx: Context, _slots: object) -> Answers:
         "consent": _flag(ctx.chance(0.85)),
     }
     _tip_person(ctx, a, received)
-    _tip_verification(ctx, a, received, filled, stage)
-    _tip_support_and_protection(ctx, a)
-    _tip_reintegration(ctx, a, received, filled)
+    verified = received + timedelta(days=ctx.rng.randint(2, 40))
+    filled = {
+        "receipt": received + timedelta(days=ctx.rng.randint(0, 2)),
+        "verification": verified + timedelta(days=ctx.rng.randint(0, 10)),
+        "support": verified + timedelta(days=ctx.rng.randint(30, 120)),
+        "reintegration": verified + timedelta(days=ctx.rng.randint(180, 400)),
+    }
+    outcome = _tip_verification(ctx, a, verified)
+    support = _tip_support_and_protection(ctx, {**a, **outcome})
+    stages = list(STAGES)[: int(ctx.pick({"1": 2, "2": 3, "3": 3, "4": 2}))]
+    return [_tip_review(ctx, a, s, filled[s], outcome, support) for s in stages]
+
+
+def _tip_review(
+    ctx: Context,
+    case: Answers,
+    stage: str,
+    filled: date,
+    outcome: Answers,
+    support: Answers,
+) -> Answers:
+    """The case as known at one review: verification from the second stage on,
+    support given in full from the support stage on."""
+    a = {**case, **_stamp(filled, ctx), "review_stage": stage}
+    a["verif_started"] = _flag(stage != "receipt")
+    if stage != "receipt":
+        a.update(outcome)
+        a.update(support)
+    if stage == "verification" and support:
+        needed = support["support_received"].split()
+        a["support_received"] = " ".join(needed[: len(needed) // 2])
+        a.pop("allowance_amount", None)
+        if "initial_allowance" in a["support_received"].split():
+            a["allowance_amount"] = support["allowance_amount"]
+        _note_unmet(a)
+    _tip_reintegration(ctx, a, date.fromisoformat(case["receipt_date"]), filled)
     _tip_flags(a)
     a["instanceName"] = f"{a['case_id']}-{stage}"
     return a
 
 
-def _rank(stage: str) -> int:
-    return list(STAGES).index(stage)
+def _note_unmet(a: Answers) -> None:
+    a.pop("support_notes", None)
+    if len(a["support_needed"].split()) > len(a["support_received"].split()):
+        a["support_notes"] = "Chờ bố trí kinh phí (mẫu)"
 
 
 def _tip_person(ctx: Context, a: Answers, received: date) -> None:
@@ -582,31 +654,29 @@ def _tip_person(ctx: Context, a: Answers, received: date) -> None:
     )
 
 
-def _tip_verification(
-    ctx: Context, a: Answers, received: date, filled: date, stage: str
-) -> None:
-    started = stage != "receipt" or ctx.chance(0.4)
-    a["verif_started"] = _flag(started)
-    if not started:
-        return
-    a.update(
-        verif_agency=ctx.pick({"police": 4, "border_guard": 4, "ldtbxh": 2}),
-        verif_date=ctx.day_in(received, filled).isoformat(),
-        evidence_sources=ctx.some(
+def _tip_verification(ctx: Context, case: Answers, verified: date) -> Answers:
+    """The identification result, decided once per case."""
+    outcome: Answers = {
+        "verif_agency": ctx.pick({"police": 4, "border_guard": 4, "ldtbxh": 2}),
+        "verif_date": verified.isoformat(),
+        "evidence_sources": ctx.some(
             ["e1_proceedings", "e2_rescue", "e3_embassy", "e5_victim"], 1, 2
         ),
-        id_outcome=ctx.pick(
+        "id_outcome": ctx.pick(
             {"victim": 80, "pending": 10, "not_victim": 7, "insufficient": 3}
         ),
-    )
-    if a["id_outcome"] == "victim":
-        a["id_document"] = _flag(ctx.chance(0.8))
+    }
+    if outcome["id_outcome"] == "victim":
+        outcome["id_document"] = _flag(ctx.chance(0.8))
+    return outcome
 
 
-def _tip_support_and_protection(ctx: Context, a: Answers) -> None:
-    if a.get("id_outcome") not in {"victim", "pending"}:
-        return
-    regimes = REGIMES_2024 if a["legal_frame"] == "law2024" else REGIMES_2011
+def _tip_support_and_protection(ctx: Context, case: Answers) -> Answers:
+    """Support and protection in full, decided once per case."""
+    a: Answers = {}
+    if case["id_outcome"] not in {"victim", "pending"}:
+        return a
+    regimes = REGIMES_2024 if case["legal_frame"] == "law2024" else REGIMES_2011
     needed = ctx.rng.sample(regimes, ctx.rng.randint(1, 4))
     received = [r for r in needed if ctx.chance(0.85)]
     a["support_needed"] = " ".join(needed)
@@ -630,6 +700,7 @@ def _tip_support_and_protection(ctx: Context, a: Answers) -> None:
             else "none"
         )
         a["protection_refused"] = _flag(ctx.chance(0.05))
+    return a
 
 
 def _tip_reintegration(ctx: Context, a: Answers, received: date, filled: date) -> None:
@@ -677,7 +748,7 @@ def _tip_flags(a: Answers) -> None:
     )
 
 
-ANSWERERS: dict[str, Callable[[Context, object], Answers]] = {
+ANSWERERS: dict[str, Callable[[Context, object], list[Answers]]] = {
     "ag_child_case": _child,
     "ag_commune_drugfree": _commune,
     "ag_tip_review": _tip,

@@ -1,3 +1,4 @@
+import itertools
 import re
 import xml.etree.ElementTree as ET
 from datetime import date
@@ -190,3 +191,42 @@ def _minimal_xform(form_id: str) -> str:
         'xmlns:h="http://www.w3.org/1999/xhtml"><h:head><model><instance>'
         f'<data id="{form_id}"><a/></data></instance></model></h:head></h:html>'
     )
+
+
+def _by_case(samples):
+    cases: dict[str, list[dict[str, str]]] = {}
+    for a in samples:
+        cases.setdefault(a["case_id"], []).append(a)
+    return cases
+
+
+@pytest.mark.java
+def test_generate__child_case__follow_ups_repeat_the_case_on_later_visits(
+    built_forms,
+):
+    cases = _by_case(_samples(built_forms, "ag_child_case", count=400))
+    assert any(len(records) > 1 for records in cases.values())
+    for records in cases.values():
+        assert records[0]["record_type"] == "new"
+        assert all(r["record_type"] != "new" for r in records[1:])
+        assert "closure" not in [r["record_type"] for r in records[:-1]]
+        visits = [r["visit_date"] for r in records]
+        assert visits == sorted(visits) and len(set(visits)) == len(visits)
+        for field in ("dob", "sex", "commune", "child_name", "is_csc", "abused"):
+            assert len({r[field] for r in records}) == 1, field
+        assert len({r["file_open_date"] for r in records} - {""}) <= 1
+
+
+@pytest.mark.java
+def test_generate__tip__reviews_follow_the_stages_of_one_case(built_forms):
+    cases = _by_case(_samples(built_forms, "ag_tip_review", count=400))
+    stages = ["receipt", "verification", "support", "reintegration"]
+    assert any(len(records) == 4 for records in cases.values())
+    for records in cases.values():
+        assert [r["review_stage"] for r in records] == stages[: len(records)]
+        assert len({(r["receipt_date"], r["full_name"]) for r in records}) == 1
+        assert records[0]["verif_started"] == "0"
+        assert all(r["verif_started"] == "1" for r in records[1:])
+        given = [set(r["support_received"].split()) for r in records]
+        assert all(a <= b for a, b in itertools.pairwise(given))
+        assert [r["today"] for r in records] == sorted(r["today"] for r in records)
