@@ -4,6 +4,7 @@ from server.central import forms as central_forms
 from server.forms import FORM_IDS, FORMS_DIR, units
 from server.forms.build import build_form
 from server.forms.deploy import Action, deploy_forms
+from server.forms.samples import generate
 from tests.factories.forms import forms_folder, set_label
 
 pytestmark = pytest.mark.java
@@ -109,3 +110,20 @@ def test_deploy__form_reverted_to_earlier_content__published_again_then_unchange
     form = pyodk_client.forms.get("ag_commune_drugfree", project_id=central_project_id)
     assert form.version == back.version
     assert again.action == Action.UNCHANGED
+
+
+def test_samples__deployed_forms__central_accepts_and_reads_them(
+    pyodk_client, central_project_id, built_forms
+):
+    _deploy(pyodk_client, central_project_id, built_forms.values())
+    for form_id, built in built_forms.items():
+        xform = built.xform.read_text(encoding="utf-8")
+        for document in generate(xform, count=3, seed=9):
+            pyodk_client.submissions.create(
+                xml=document, form_id=form_id, project_id=central_project_id
+            )
+        table = pyodk_client.submissions.get_table(
+            form_id=form_id, project_id=central_project_id
+        )
+        assert len(table["value"]) == 3
+        assert {r["__system"]["formVersion"] for r in table["value"]} == {built.version}
