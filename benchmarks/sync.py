@@ -1,0 +1,261 @@
+"""Pulling from Central: the full pull (fetch, ledger, normalization, storage) set
+against the raw OData fetch of the same rows and against what a user writes by
+hand (pyodk ``get_table`` paged, then ``pandas.json_normalize``); then an
+incremental pull of 100 new submissions among them. Prints figures; asserts
+nothing.
+
+The Central simulator runs in its own process, as Central would, so the client
+and the server do not share one interpreter lock. It is seeded through its store
+(far faster than HTTP), with submissions spread over the past month so that
+the pull's overlap window sees only the newest few.
+
+    .venv/bin/python -m benchmarks sync
+    .venv/bin/python -m benchmarks.sync --sizes 10000 100000 [--database-url URL]
+"""
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pandas
+from sqlmodel import Session
+
+from central_sim.store import Store
+from server.central.client import connect
+from server.central.submissions import DEFAULT_PAGE_SIZE, CentralSubmissions
+from server.db import make_engine, upgrade
+from server.settings import Settings
+from server.submissions.pull import PullOptions, pull
+from tests.factories.sync import XML_FORM_ID, form_xml, many_submissions
+
+EMAIL = "bench@example.org"
+PASSWORD = "bench-password-1"  # noqa: S105 - a throwaway local simulator
+SIZES = (10_000, 100_000)
+NEW_ROWS = 100
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="benchmarks.sync")
+    parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
+    parser.add_argument("--database-url", default=None)
+    args = parser.parse_args(argv or [])
+    for size in args.sizes:
+        with tempfile.TemporaryDirectory(prefix="trogiup-bench-") as folder:
+            _one_size(size, Path(folder), args.database_url)
+
+
+def _one_size(size: int, folder: Path, database_url: str | None) -> None:
+    say(f"-- {size:,} submissions of {XML_FORM_ID} (0-4 repeat rows each)")
+    project_id, seconds = _seed(folder / "central.sqlite3", size)
+    say(f"seeded the simulator in {seconds:.1f} s")
+    with _simulator(folder) as url:
+        settings = _settings(url, project_id, folder, database_url)
+        figures = _measure(settings, size)
+    _report(size, figures)
+
+
+def _measure(settings: Settings, size: int) -> dict[str, float]:
+    figures = {}
+    central = _central(settings)
+    figures["raw"] = _timed(lambda: _raw_fetch(central, size))
+    figures["by_hand"] = _timed(lambda: _by_hand(central, size))
+    engine = make_engine(
+        settings.database_url or f"sqlite:///{settings.data_dir / 'bench.sqlite3'}"
+    )
+    upgrade(engine)
+    with Session(engine) as session:
+        figures["pull"] = _timed(lambda: _pull(session, central, expect_new=size))
+        _submit_new(central, settings)
+        figures["incremental"] = _timed(
+            lambda: _pull(session, central, expect_new=NEW_ROWS)
+        )
+        figures["full_again"] = _timed(
+            lambda: _pull(session, central, expect_new=0, full=True)
+        )
+    engine.dispose()
+    central.client.close()
+    return figures
+
+
+def _raw_fetch(central: CentralSubmissions, size: int) -> None:
+    rows = sum(len(p.rows) for p in central.odata_pages(XML_FORM_ID))
+    assert rows == size, rows
+
+
+def _by_hand(central: CentralSubmissions, size: int) -> None:
+    """What an analyst writes with pyodk: page with $top/$skip, flatten."""
+    rows, skip = [], 0
+    while True:
+        page = central.client.submissions.get_table(
+            form_id=XML_FORM_ID,
+            project_id=central.project_id,
+            expand="*",
+            top=DEFAULT_PAGE_SIZE,
+            skip=skip,
+        )["value"]
+        rows.extend(page)
+        skip += len(page)
+        if len(page) < DEFAULT_PAGE_SIZE:
+            break
+    frame = pandas.json_normalize(rows)
+    with_members = [r for r in rows if r.get("member")]
+    members = pandas.json_normalize(
+        with_members, record_path="member", meta=["__id"], meta_prefix="parent."
+    )
+    assert len(frame) == size and len(members) > 0
+
+
+def _pull(session, central, *, expect_new: int, full: bool = False) -> None:
+    (result,) = pull(
+        session=session,
+        central=central,
+        xml_form_id=XML_FORM_ID,
+        full=full,
+        options=PullOptions(page_size=DEFAULT_PAGE_SIZE),
+    )
+    assert result.new == expect_new, (result.new, expect_new)
+    assert result.quarantined == 0
+
+
+def _submit_new(central: CentralSubmissions, settings: Settings) -> None:
+    session = central.client.session
+    url = f"projects/{settings.central_project_id}/forms/{XML_FORM_ID}/submissions"
+    for xml in many_submissions(NEW_ROWS, start=10_000_000):
+        response = session.post(
+            url, data=xml.encode(), headers={"Content-Type": "application/xml"}
+        )
+        response.raise_for_status()
+
+
+def _report(size: int, f: dict[str, float]) -> None:
+    def line(name: str, seconds: float) -> str:
+        return f"{name:<48} {seconds:8.2f} s {size / seconds:10,.0f} rows/s"
+
+    say(line("raw OData fetch ($expand=*, pages of 5,000)", f["raw"]))
+    say(line("pyodk get_table paged + pandas.json_normalize", f["by_hand"]))
+    say(line("trogiup full pull (fetch + ledger + normalize)", f["pull"]))
+    say(line("trogiup --full again (nothing changed)", f["full_again"]))
+    say(
+        f"{f'trogiup incremental pull, {NEW_ROWS} new rows':<48} "
+        f"{f['incremental']:8.2f} s {NEW_ROWS / f['incremental']:10,.0f} rows/s"
+    )
+    say(
+        "ratio full pull / raw fetch:        "
+        f"{f['pull'] / f['raw']:.2f} (target <= 1.1)"
+    )
+    say(f"ratio by hand / raw fetch:          {f['by_hand'] / f['raw']:.2f}")
+    say(
+        "ratio incremental / full pull:      "
+        f"{f['incremental'] / f['pull']:.4f} (new rows / total: "
+        f"{NEW_ROWS / size:.4f})"
+    )
+
+
+def say(text: str) -> None:
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+def _timed(work: Callable[[], None]) -> float:
+    started = time.perf_counter()
+    work()
+    return time.perf_counter() - started
+
+
+def _seed(db_path: Path, size: int) -> tuple[int, float]:
+    started = time.perf_counter()
+    store = Store(db_path)
+    store.ensure_admin(email=EMAIL, password=PASSWORD)
+    project_id = store.create_project(name="bench")
+    store.create_form(project_id=project_id, xml=form_xml("v1").encode(), publish=True)
+    # Spread over the past 30 days in 1,000 batches, as collection would be:
+    # the overlap window before the cursor then covers the last batch only.
+    batch = max(size // 1000, 1)
+    start = datetime.now(UTC) - timedelta(days=30)
+    for n, first in enumerate(range(0, size, batch)):
+        store.bulk_submit(
+            project_id,
+            XML_FORM_ID,
+            many_submissions(min(batch, size - first), start=first),
+            created_at=start + timedelta(minutes=43 * n),
+        )
+    store.close()
+    return project_id, time.perf_counter() - started
+
+
+class _simulator:
+    """``trogiup central-sim`` in a child process, until the block ends."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def __enter__(self) -> str:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        command = [sys.executable, "-c", "from server.cli import main; main()"]
+        self.process = subprocess.Popen(  # noqa: S603 - our own interpreter
+            [
+                *command,
+                "central-sim",
+                "--port",
+                str(port),
+                "--email",
+                EMAIL,
+                "--password",
+                PASSWORD,
+                "--db",
+                str(self.folder / "central.sqlite3"),
+            ],
+            env={**os.environ, "TROGIUP_DATA_DIR": str(self.folder)},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        _wait_for_port(port)
+        return f"http://127.0.0.1:{port}"
+
+    def __exit__(self, *exc) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+def _wait_for_port(port: int) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError("the simulator did not start")
+
+
+def _settings(url: str, project_id: int, folder: Path, database_url) -> Settings:
+    return Settings(
+        environment="test",
+        data_dir=folder,
+        database_url=database_url,
+        central_url=url,
+        central_email=EMAIL,
+        central_password=PASSWORD,
+        central_project_id=project_id,
+        central_timeout=600,
+    )
+
+
+def _central(settings: Settings) -> CentralSubmissions:
+    return CentralSubmissions(
+        connect(settings),
+        project_id=settings.central_project_id,
+        timeout=settings.central_timeout,
+    )
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
