@@ -57,6 +57,12 @@ def provision(
     out: Path | None = typer.Option(
         None, help="Folder for the QR codes (default <data dir>/collect-qr)."
     ),
+    public_url: str | None = typer.Option(
+        None,
+        help="Central's address as phones reach it, when it differs from "
+        "TROGIUP_CENTRAL_URL (e.g. the server talks to Central on an internal "
+        "network).",
+    ),
     forms: Path = FORMS_OPTION,
 ) -> None:
     """An app user per commune, the commune forms assigned, a QR code each."""
@@ -73,7 +79,7 @@ def provision(
         done = provision_communes(
             client,
             project_id=project_id,
-            central_url=settings.central_url,
+            central_url=public_url or settings.central_url,
             communes=chosen,
             out_dir=out or settings.data_dir / "collect-qr",
         )

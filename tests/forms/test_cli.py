@@ -50,6 +50,13 @@ def test_deploy_then_provision_commands__forms_published_and_qr_written(
     assert "30280 app user" in capsys.readouterr().out
     assert (tmp_path / "data" / "collect-qr" / "30280.png").is_file()
 
+    public = "https://central.example.gov.vn"
+    qr_dir = tmp_path / "qr"
+    args = ("--commune", "30280", "--public-url", public, "--out", str(qr_dir))
+    assert _run(monkeypatch, "collect", "provision", *args) == 0
+    assert "reused" in capsys.readouterr().out
+    assert (qr_dir / "30280.png").is_file()
+
 
 def test_provision_command__no_unit_given__exits_non_zero(
     central_env, monkeypatch, capsys
