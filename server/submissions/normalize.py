@@ -25,6 +25,7 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 
@@ -606,11 +607,20 @@ def _one(schema, tables, plans, batch: _Batch, submission, version) -> None:
 def _write(session, tables, schema: MergedSchema, batch: _Batch, submissions) -> None:
     connection = session.connection()
     main = tables[form_table_name(schema.xml_form_id)]
-    repeat_tables = [tables[name] for name in schema.repeat_tables.values()]
+    # Repeat rows exist only beside a form-table row, so the ids found there
+    # are all that need deleting; a first pull deletes nothing.
     ids = [s.submission_id for s in submissions]
-    for chunk in _chunks(ids, ID_CHUNK):
-        for table in (main, *dict.fromkeys(repeat_tables)):
-            connection.execute(table.delete().where(table.c.submission_id.in_(chunk)))
+    existing = [
+        found
+        for clause in _where_in(connection, main.c.submission_id, ids)
+        for found in connection.execute(sa.select(main.c.submission_id).where(clause))
+        .scalars()
+        .all()
+    ]
+    repeat_tables = dict.fromkeys(tables[n] for n in schema.repeat_tables.values())
+    for table in (main, *repeat_tables):
+        for clause in _where_in(connection, table.c.submission_id, existing):
+            connection.execute(table.delete().where(clause))
     if batch.main_rows:
         _insert_many(connection, main, batch.main_rows)
     for name, rows in batch.repeat_rows.items():
@@ -618,19 +628,42 @@ def _write(session, tables, schema: MergedSchema, batch: _Batch, submissions) ->
             _insert_many(connection, tables[name], rows)
 
 
+def _where_in(connection, column: sa.Column, values: list) -> Iterator:
+    """``column IN values`` as few statements as the backend allows: one array
+    parameter on PostgreSQL, chunks of bound parameters elsewhere."""
+    if not values:
+        return
+    if connection.dialect.name == "postgresql":
+        yield column == sa.any_(sa.bindparam(None, values, type_=ARRAY(column.type)))
+        return
+    for chunk in _chunks(values, ID_CHUNK):
+        yield column.in_(chunk)
+
+
 def _insert_many(connection: sa.Connection, table: sa.Table, rows: list[dict]) -> None:
-    """One executemany straight to the driver. SQLAlchemy's per-row parameter
-    handling cost more than the conversion itself, so the column types' own
-    bind processors are applied here, once per column that has one. Rows
-    are built from a template in the table's column order."""
+    """Rows straight to the driver: COPY on PostgreSQL, one executemany
+    elsewhere. SQLAlchemy's per-row parameter handling cost more than the
+    conversion itself, so the column types' own bind processors are applied
+    here, once per column that has one. Rows are built from a template in the
+    table's column order."""
     dialect = connection.dialect
+    params = _driver_values(dialect, table, rows)
     quote = dialect.identifier_preparer.quote
-    names = [column.name for column in table.columns]
+    columns = ", ".join(quote(column.name) for column in table.columns)
+    if dialect.name == "postgresql":
+        cursor = connection.connection.cursor()
+        with cursor.copy(f"COPY {quote(table.name)} ({columns}) FROM STDIN") as copy:
+            for values in params:
+                copy.write_row(values)
+        return
     marker = "?" if dialect.paramstyle == "qmark" else "%s"
-    columns = ", ".join(quote(n) for n in names)
-    markers = ", ".join([marker] * len(names))
+    markers = ", ".join([marker] * len(table.columns))
     # Names come from the merged schema and are quoted by the dialect.
     sql = f"INSERT INTO {quote(table.name)} ({columns}) VALUES ({markers})"  # noqa: S608
+    connection.exec_driver_sql(sql, params)
+
+
+def _driver_values(dialect, table: sa.Table, rows: list[dict]) -> list[tuple]:
     processors = [
         (index, processor)
         for index, column in enumerate(table.columns)
@@ -643,7 +676,7 @@ def _insert_many(connection: sa.Connection, table: sa.Table, rows: list[dict]) -
             if values[index] is not None:
                 values[index] = processor(values[index])
         params.append(tuple(values))
-    connection.exec_driver_sql(sql, params)
+    return params
 
 
 def _set_state(session: Session, submissions: list[Submission], state: str) -> None:
@@ -651,12 +684,9 @@ def _set_state(session: Session, submissions: list[Submission], state: str) -> N
     the new value without being marked dirty."""
     table = Submission.__table__
     changed = [s for s in submissions if s.state != state]
-    for chunk in _chunks(changed, ID_CHUNK):
-        session.connection().execute(
-            table.update()
-            .where(table.c.id.in_([s.id for s in chunk]))
-            .values(state=state)
-        )
+    connection = session.connection()
+    for clause in _where_in(connection, table.c.id, [s.id for s in changed]):
+        connection.execute(table.update().where(clause).values(state=state))
     for submission in changed:
         set_committed_value(submission, "state", state)
 
