@@ -128,15 +128,44 @@ def _status_table(status: list[dict]) -> Table:
     return table
 
 
+@quarantine_app.command("list")
+def quarantine_list(
+    form: str | None = typer.Option(None, "--form", help="Only this xml_form_id."),
+    status: str = typer.Option("open", "--status", help="open, resolved or all"),
+    format: str = typer.Option("table", "--format", help="table or json"),
+) -> None:
+    """Quarantined submissions with the reason (never a value from the form)."""
+    from server.submissions.quarantine import list_entries
+
+    with Session(get_engine()) as session:
+        entries = list_entries(session=session, status=status, xml_form_id=form)
+    if format == "json":
+        typer.echo(json.dumps(entries, indent=2))
+        return
+    table = Table(title=f"quarantine ({status})")
+    for name in ("form", "submission", "code", "field", "reason", "since"):
+        table.add_column(name)
+    for e in entries:
+        table.add_row(
+            e["xml_form_id"],
+            e["submission_id"],
+            e["code"],
+            e["field"] or "",
+            e["reason"],
+            (e["created_at"] or "")[:19],
+        )
+    out.print(table)
+
+
 @quarantine_app.command("retry")
 def quarantine_retry(
     form: str | None = typer.Option(None, "--form", help="Only this xml_form_id."),
 ) -> None:
     """Normalize quarantined submissions again (after a form or code fix)."""
-    from server.submissions.normalize import renormalize
+    from server.submissions.quarantine import retry
 
     with Session(get_engine()) as session:
-        totals = renormalize(session=session, xml_form_id=form, only_quarantined=True)
+        totals = retry(session=session, xml_form_id=form)
         session.commit()
     out.print(
         f"normalized {totals['normalized']}, still quarantined "

@@ -59,6 +59,25 @@ def start_pull(
     return {"status": "started", "xml_form_id": body.xml_form_id, "full": body.full}
 
 
+@router.get("/quarantine")
+def quarantine(
+    session: SessionDep,
+    xml_form_id: str | None = None,
+    status: str = "open",
+    limit: int = 500,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    from server.submissions.quarantine import list_entries
+
+    return list_entries(
+        session=session,
+        status=status,
+        xml_form_id=xml_form_id,
+        limit=limit,
+        offset=offset,
+    )
+
+
 def _pull_in_background(settings: Settings, body: PullRequest) -> None:
     from server.submissions.service import run_pull
 

@@ -122,3 +122,25 @@ def test_cli__quarantine_retry__normalizes_again(cli, actions):
 
     assert result.exit_code == 0, result.output
     assert "still quarantined 1" in result.output
+
+
+def test_cli__quarantine_list__gives_the_reason_not_the_value(cli, actions):
+    bad = actions.submit(submission_xml(visit_date="2026-02-30", seed=1))
+    cli("pull")
+
+    result = cli("quarantine", "list", "--format", "json")
+
+    assert result.exit_code == 0, result.output
+    (entry,) = json.loads(result.output)
+    assert entry["submission_id"] == bad and entry["field"]
+    assert "2026-02-30" not in result.output
+
+
+def test_api__quarantine__lists_open_entries(settings, actions):
+    actions.submit(submission_xml(visit_date="2026-02-30", seed=1))
+    app = create_app(settings)
+    call(app, "POST", "/api/v1/pull", json={})
+
+    entries = call(app, "GET", "/api/v1/quarantine").json()
+
+    assert len(entries) == 1 and entries[0]["xml_form_id"] == "sync_visit"
