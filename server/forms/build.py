@@ -19,7 +19,7 @@ from pyxform.xls2xform import convert
 
 from server.errors import ConfigurationError, FormBuildError
 from server.forms import units
-from server.forms.xlsx import form_id, read_sheet
+from server.forms.xlsx import form_id, read_sheet, xlsforms
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ class BuiltForm:
 
 def build_all(forms_dir: Path, out_dir: Path) -> list[BuiltForm]:
     """Every ``*.xlsx`` in ``forms_dir``, each into ``out_dir/<xml_form_id>/``."""
-    sources = sorted(forms_dir.glob("*.xlsx"))
+    sources = xlsforms(forms_dir)
     if not sources:
         raise ConfigurationError(f"no XLSForm (*.xlsx) in {forms_dir}")
     media = units.media_files(forms_dir)

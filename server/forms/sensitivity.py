@@ -15,7 +15,7 @@ from pathlib import Path
 
 from server.errors import InvalidInput
 from server.forms import FORMS_DIR
-from server.forms.xlsx import form_id, read_sheet
+from server.forms.xlsx import form_id, read_sheet, xlsforms
 
 COLUMN = "bind::trogiup:sensitivity"
 
@@ -47,7 +47,7 @@ def read_markings(xlsx: Path) -> dict[str, Sensitivity]:
 
 def all_markings(forms_dir: Path = FORMS_DIR) -> dict[str, dict[str, Sensitivity]]:
     """xml_form_id -> field name -> marking, for every XLSForm in the folder."""
-    return {form_id(x): read_markings(x) for x in sorted(forms_dir.glob("*.xlsx"))}
+    return {form_id(x): read_markings(x) for x in xlsforms(forms_dir)}
 
 
 @cache

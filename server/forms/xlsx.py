@@ -45,3 +45,9 @@ def form_id(path: Path) -> str:
     """The settings sheet's form_id, else the file name (as pyxform does)."""
     settings = read_sheet(path, "settings")
     return (settings[0].get("form_id") if settings else "") or path.stem
+
+
+def xlsforms(forms_dir: Path) -> list[Path]:
+    """The XLSForms of a folder, without the ``~$name.xlsx`` lock files Excel
+    leaves beside a workbook it has open."""
+    return sorted(p for p in forms_dir.glob("*.xlsx") if not p.name.startswith("~$"))

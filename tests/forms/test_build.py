@@ -6,7 +6,7 @@ import pytest
 from server import cli
 from server.errors import ConfigurationError, FormBuildError
 from server.forms import FORM_IDS, FORMS_DIR, build, units
-from server.forms.build import build_form
+from server.forms.build import build_all, build_form
 from server.forms.sensitivity import read_markings
 from tests.factories.forms import forms_folder, set_label, write_xlsform
 
@@ -194,3 +194,12 @@ def test_build__unknown_choice_list__row_of_the_question(tmp_path):
     with pytest.raises(FormBuildError, match="ynx") as caught:
         build_form(xlsx, out_dir=tmp_path / "out", media=MEDIA)
     assert (caught.value.sheet, caught.value.row) == ("survey", 4)
+
+
+def test_build__excel_lock_file_beside_a_form__ignored(tmp_path, monkeypatch):
+    folder = forms_folder(tmp_path, with_forms=False)
+    write_xlsform(folder / "tiny.xlsx", [("text", "a", "A")])
+    (folder / "~$tiny.xlsx").write_bytes(b"\x00locked by Excel")
+    monkeypatch.setattr(build, "validate", lambda *a, **k: None)
+    built = build_all(folder, tmp_path / "out")
+    assert [b.xml_form_id for b in built] == ["tiny_form"]
