@@ -56,3 +56,17 @@ def test_load_units__bad_code__error_names_the_line(tmp_path):
     (tmp_path / UNITS_FILE).write_text(text.replace(",30283,", ",3028x,"), "utf-8")
     with pytest.raises(InvalidInput, match="line 3: commune_code must be 5 digits"):
         load_units(tmp_path)
+
+
+def test_unit_list__any_other_copy_in_the_repository__identical():
+    """The list is kept once in forms/; a copy elsewhere (analysis/ may not
+    import server code) must not drift from it."""
+    repo = FORMS_DIR.parent
+    source = (FORMS_DIR / UNITS_FILE).read_bytes()
+    copies = [
+        p
+        for p in repo.glob("*/**/*units*2016_2020*.csv")
+        if ".venv" not in p.parts and "build" not in p.parts and p.parent != FORMS_DIR
+    ]
+    for copy in copies:
+        assert copy.read_bytes() == source, f"{copy} differs from forms/{UNITS_FILE}"
