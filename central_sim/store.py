@@ -997,8 +997,10 @@ class Store:
             return def_id
 
     def set_review_state(
-        self, submission_id: int, review_state: str | None, *, actor_id: int
+        self, submission_id: int, review_state: str | None, *, actor_id=None
     ) -> None:
+        """Review as ``actor_id``, by default the administrator."""
+        actor_id = actor_id or self._admin_id()
         with self.tx() as db:
             db.execute(
                 "update submissions set review_state = ?, updated_at = ? where id = ?",
