@@ -71,7 +71,7 @@ class _Prefixes:
                 scope["central_sim.key"] = match.group(1)
                 scope["path"] = "/v1" + match.group(2)
                 scope["raw_path"] = scope["path"].encode()
-            if _OPENROSA.match(scope["path"]) and scope["method"] != "HEAD":
+            if _OPENROSA.match(scope["path"]):
                 headers = dict(scope.get("headers") or [])
                 if headers.get(b"x-openrosa-version") != b"1.0":
                     problem = Problem(

@@ -15,7 +15,11 @@ from central_sim.store import Store
 
 JSON = "application/json; charset=utf-8"
 XML = "text/xml; charset=utf-8"
-OPENROSA_HEADERS = {"X-OpenRosa-Version": "1.0"}
+OPENROSA_HEADERS = {
+    "Content-Language": "en",
+    "X-OpenRosa-Version": "1.0",
+    "X-OpenRosa-Accept-Content-Length": "100000000",
+}
 
 
 def json_response(data, status: int = 200, headers: dict | None = None) -> Response:

@@ -95,7 +95,8 @@ def test_openrosa__identical_resend__201_and_different_xml__409(api):
         409,
     )
     assert "full submission upload was successful!" in first.text
-    assert api.head(url).status_code == 204
+    assert api.head(url, headers=OPENROSA).status_code == 204
+    assert api.head(url).status_code == 400
 
 
 def test_openrosa__app_user__submits_to_assigned_form_and_lists_it(api):
