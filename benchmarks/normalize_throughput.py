@@ -174,15 +174,16 @@ def run(database_url: str, rows: int) -> None:
             xml=convert(xlsform=XLSFORM, file_type=".md").xform,
         )
         session.commit()
-    spent, done = 0.0, 0
+    spent, cpu, done = 0.0, 0.0, 0
     with Session(engine) as session:
         for page in _pages(session):
-            began = time.perf_counter()
+            began, began_cpu = time.perf_counter(), time.process_time()
             counts = normalize_batch(
                 session=session, project_id=1, xml_form_id=FORM, items=page
             )
             session.commit()
             spent += time.perf_counter() - began
+            cpu += time.process_time() - began_cpu
             done += counts["normalized"]
             session.expunge_all()
     dialect = engine.dialect.name

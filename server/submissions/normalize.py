@@ -117,10 +117,13 @@ class _FieldPlan:
     column_type: str
     lookups: tuple[tuple[str, ...], ...]
     write: Callable[[Any, dict[str, Any]], None]
+    scalar: tuple[str, Callable[[Any], Any]] | None = None
     get: Callable[[dict[str, Any]], Any] = field(init=False)
+    fill: Callable[[dict[str, Any], dict[str, Any]], None] = field(init=False)
 
     def __post_init__(self) -> None:
         self.get = _getter(self.lookups)
+        self.fill = _filler(self)
 
 
 @dataclass
@@ -199,6 +202,7 @@ def _field_plan(path, version_type, merged: MergedField, local_paths) -> _FieldP
         column_type=merged.type,
         lookups=tuple(lookups),
         write=_writer(merged),
+        scalar=_scalar(merged),
     )
 
 
@@ -241,6 +245,13 @@ def _writer(merged: MergedField) -> Callable[[Any, dict[str, Any]], None]:
         out[column] = convert(value)
 
     return write_scalar
+
+
+def _scalar(merged: MergedField) -> tuple[str, Callable[[Any], Any]] | None:
+    """(column, converter) for a field that fills one column."""
+    if merged.type in {"geopoint", "select_multiple"}:
+        return None
+    return merged.column, _CONVERTERS.get(merged.type, _text)
 
 
 def _text(value: Any) -> str:
@@ -395,15 +406,34 @@ def _convert(plan: _VersionPlan, submission, odata, problems) -> _Converted:
 
 def _fill(plans: list[_FieldPlan], source, out, problems: list[_FieldPlan]) -> None:
     for plan in plans:
-        value = plan.get(source)
-        if value is None:
-            continue
         try:
-            plan.write(value, out)
+            plan.fill(source, out)
         except (_Unconvertible, ValueError, TypeError, KeyError, IndexError):
             # An empty string is an unanswered question, not a bad value.
-            if value != "":
+            if plan.get(source) != "":
                 problems.append(plan)
+
+
+def _filler(plan: _FieldPlan) -> Callable[[dict[str, Any], dict[str, Any]], None]:
+    """Read and convert one field in as few calls as possible: this runs for
+    every field of every row."""
+    get, write = plan.get, plan.write
+    if plan.scalar is not None and len(plan.lookups) == 1 == len(plan.lookups[0]):
+        key, (column, convert) = plan.lookups[0][0], plan.scalar
+
+        def fill_scalar(source, out):
+            value = source.get(key)
+            if value is not None:
+                out[column] = convert(value)
+
+        return fill_scalar
+
+    def fill(source, out):
+        value = get(source)
+        if value is not None:
+            write(value, out)
+
+    return fill
 
 
 def _getter(lookups: tuple[tuple[str, ...], ...]) -> Callable[[dict], Any]:
