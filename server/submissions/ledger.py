@@ -20,9 +20,10 @@ _CHUNK = 900
 
 @dataclass
 class Item:
-    """A submission and the version of it that is now current."""
+    """A submission and the version of it that is now current. ``submission``
+    is None where only the version's attachments are of interest."""
 
-    submission: Submission
+    submission: Submission | None
     version: SubmissionVersion
     row: dict[str, Any]
 
@@ -123,24 +124,62 @@ def store_page(
     ledger is never written again; only the submission's state may change."""
     parsed = list({r.submission_id: r for r in map(_Row.parse, rows)}.values())
     ids = [r.submission_id for r in parsed]
-    current = _submissions(session, project_id, xml_form_id, ids)
+    known = _known(session, project_id, xml_form_id, ids)
     versions = _versions(session, project_id, xml_form_id, ids)
+    # Whole objects only for submissions that change: most rows of a full or
+    # overlapping read are already in the ledger as they are.
+    moving = [r.submission_id for r in parsed if _moves(known, versions, r)]
+    current = _submissions(session, project_id, xml_form_id, moving)
     page = StoredPage()
     inserts = _Inserts(project_id, xml_form_id)
     for row in parsed:
         submission = current.get(row.submission_id)
-        if submission is None:
+        if row.submission_id not in known:
             inserts.new(row)
             page.changes.new += 1
             page.changes.deleted += 1 if row.deleted_at else 0
         elif (row.submission_id, row.instance_id) not in versions:
             _add_edit(session, submission, row, page, inserts)
-        else:
+        elif submission is not None:
             _update_state(session, submission, row, page, versions)
+        elif _attachments_present(row.odata):
+            version = _version_key(project_id, xml_form_id, row, versions)
+            page.with_attachments.append(Item(None, version, row.odata))
     session.flush()
     for item in inserts.write(session):
         _want(page, item, normalize=True)
     return page
+
+
+def _moves(known: dict[str, Any], versions: dict, row: "_Row") -> bool:
+    """Whether storing ``row`` changes its submission in the ledger."""
+    stored = known.get(row.submission_id)
+    if stored is None:
+        return False
+    if (row.submission_id, row.instance_id) not in versions:
+        return True
+    if stored.state == "pending" or stored.purged_at is not None:
+        return True
+    if stored.current_instance_id != row.instance_id:
+        return True
+    return any(stored._mapping[name] != value for name, value in row.state().items())
+
+
+def _version_key(
+    project_id: int, xml_form_id: str, row: "_Row", versions: dict
+) -> SubmissionVersion:
+    """A stored version by its key alone, without its content."""
+    return _detached(
+        SubmissionVersion,
+        {
+            "id": versions[(row.submission_id, row.instance_id)],
+            "project_id": project_id,
+            "xml_form_id": xml_form_id,
+            "submission_id": row.submission_id,
+            "instance_id": row.instance_id,
+            "form_version": row.form_version,
+        },
+    )
 
 
 def mark_purged(
@@ -320,7 +359,9 @@ def _update_state(
     if changed and submission.state == "normalized":
         page.to_sync.append(submission)
     if _attachments_present(row.odata):
-        version = session.get(SubmissionVersion, version_id)
+        version = _version_key(
+            submission.project_id, submission.xml_form_id, row, versions
+        )
         page.with_attachments.append(Item(submission, version, row.odata))
 
 
@@ -364,6 +405,41 @@ def _submissions(
             Submission.submission_id.in_(chunk),
         )
         found.update((s.submission_id, s) for s in session.exec(query))
+    return found
+
+
+_STATE_COLUMNS = (
+    "form_version",
+    "submission_date",
+    "updated_at",
+    "review_state",
+    "edits",
+    "submitter_id",
+    "deleted_at",
+    "central_status",
+)
+
+
+def _known(
+    session: Session, project_id: int, xml_form_id: str, ids: list[str]
+) -> dict[str, Any]:
+    """The ledger's state of these submissions, as plain rows."""
+    table = Submission.__table__
+    columns = [table.c[name] for name in _STATE_COLUMNS]
+    found: dict[str, Any] = {}
+    for chunk in _chunks(ids):
+        query = sa.select(
+            table.c.submission_id,
+            table.c.current_instance_id,
+            table.c.state,
+            table.c.purged_at,
+            *columns,
+        ).where(
+            table.c.project_id == project_id,
+            table.c.xml_form_id == xml_form_id,
+            table.c.submission_id.in_(chunk),
+        )
+        found.update((r.submission_id, r) for r in session.connection().execute(query))
     return found
 
 

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from server.central.submissions import (
     DEFAULT_PAGE_SIZE,
@@ -264,19 +264,19 @@ class _FormPull:
             normalize.sync_state(session=self.session, submissions=stored.to_sync)
 
     def _recheck_candidates(self, full: bool) -> list[str]:
-        """Submissions whose fate the listings did not settle."""
-        query = select(Submission.submission_id, Submission.deleted_at).where(
+        """Submissions whose fate the listings did not settle: with ``full``,
+        every one Central listed nowhere; otherwise those the ledger holds as
+        deleted that are no longer in the deleted list (only those, so an
+        incremental pull costs nothing per submission it did not read)."""
+        query = select(Submission.submission_id).where(
             Submission.project_id == self.project_id,
             Submission.xml_form_id == self.xml_form_id,
             Submission.purged_at.is_(None),
         )
-        known = self.session.exec(query).all()
+        if not full:
+            query = query.where(col(Submission.deleted_at).is_not(None))
         listed = self.listed | self.deleted_listed
-        if full:
-            return sorted(sid for sid, _ in known if sid not in listed)
-        return sorted(
-            sid for sid, deleted_at in known if deleted_at and sid not in listed
-        )
+        return sorted(sid for sid in self.session.exec(query) if sid not in listed)
 
     def _recheck(self, candidates: list[str]) -> None:
         if not candidates:
