@@ -13,11 +13,10 @@ every total equal to the sum of its parts, which small-cell suppression needs.
 
 from dataclasses import dataclass
 from functools import cache, cached_property
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
-from analysis.catalogue import DATA_DIR
 
 PROVINCE_CODE = "89"
 PROVINCE_NAME = "Tỉnh An Giang"
@@ -51,8 +50,15 @@ class Units:
         return len(self.district_codes)
 
 
+# The forms keep the one copy of the list (their commune choices come from it);
+# analysis reads the file, not the forms code, which lives in server/.
+UNITS_CSV = (
+    Path(__file__).resolve().parent.parent / "forms" / "an_giang_units_2016_2020.csv"
+)
+
+
 def load_units_frame() -> pd.DataFrame:
-    return pd.read_csv(DATA_DIR / "units_2016_2020.csv", dtype=str)
+    return pd.read_csv(UNITS_CSV, dtype=str)
 
 
 @cache
