@@ -272,7 +272,10 @@ def _select(run: _Run, spec: Spec, period: Period) -> np.ndarray:
         return run.cache[key]
     prep = run.prepared[spec.form]
     # Prepared rows are already in case, date, submission order.
-    rows = np.flatnonzero(_in_period(run, prep, spec, period) & run.allowed[prep.state])
+    counted = run.cache.get(("counted", prep.form))
+    if counted is None:
+        counted = run.cache[("counted", prep.form)] = run.allowed[prep.state]
+    rows = np.flatnonzero(_in_period(run, prep, spec, period) & counted)
     case = prep.case[rows]
     last = np.ones(len(rows), dtype=bool)
     last[:-1] = case[1:] != case[:-1]
