@@ -428,8 +428,22 @@ def prepare_form(
     return _ordered(form, frame, slot, state, rows, warnings)
 
 
+PERIOD_FIELD = {CHILD: "visit_date", TIP: "receipt_date", COMMUNE: "period_year"}
+
+
 def _answer_warnings(form: str, rows: _Rows, answers: Answers) -> list[str]:
     warnings = []
+    field_name = PERIOD_FIELD[form]
+    undated = (
+        int((rows.year < 0).sum())
+        if rows.year is not None
+        else int((rows.days[field_name] == NO_DAY).sum())
+    )
+    if undated:
+        warnings.append(
+            f"{form}: {undated} record(s) without {field_name} belong to no period "
+            "and are not counted"
+        )
     if rows.no_sex:
         warnings.append(
             f"{form}: {rows.no_sex} record(s) without sex; counted as unknown"

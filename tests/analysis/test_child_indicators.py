@@ -264,3 +264,13 @@ def test_age_group__from_date_of_birth_when_age_missing():
 def test_population_table_without_its_columns__says_which_are_missing():
     with pytest.raises(ValueError, match="children_under16"):
         run(f.tables(), child_population=pd.DataFrame({"commune_code": ["30280"]}))
+
+
+def test_record_without_visit_date__not_counted_and_reported():
+    undated = f.child(is_csc="1", visit_date=None)
+    result = compute_indicators(
+        f.tables(children=[undated]), periods=["2026"], threshold=1
+    )
+
+    assert cell(result.frame, "CP-01", "89")["denominator"] == 0
+    assert any("without visit_date" in w for w in result.warnings)
