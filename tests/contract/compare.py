@@ -17,6 +17,7 @@ from typing import Any
 
 from tests.contract.record import fixture_path
 from tests.contract.scenario import run_scenario
+from tests.contract.scenarios import SCENARIOS
 
 COMPARED = ("method", "path", "status", "headers", "body")
 MAX_DIFF_LINES = 80
@@ -24,8 +25,8 @@ SIM_EMAIL = "admin@example.org"
 SIM_PASSWORD = "sim-password-1"
 
 
-def recorded_exchanges() -> list[dict[str, Any]]:
-    return json.loads(fixture_path().read_text())["exchanges"]
+def recorded_exchanges(scenario: str) -> list[dict[str, Any]]:
+    return json.loads(fixture_path(scenario).read_text())["exchanges"]
 
 
 def _shown(exchange: dict[str, Any]) -> list[str]:
@@ -67,12 +68,13 @@ def differences(
     return report
 
 
-def replay(url: str, email: str, password: str) -> list[dict[str, Any]]:
-    exchanges = run_scenario(url, email, password, keep_going=True)
+def replay(url: str, email: str, password: str, scenario: str) -> list[dict[str, Any]]:
+    steps = SCENARIOS[scenario]
+    exchanges = run_scenario(url, email, password, steps=steps, keep_going=True)
     return [exchange.as_dict() for exchange in exchanges]
 
 
-def replay_on_fresh_simulator() -> list[dict[str, Any]]:
+def replay_on_fresh_simulator(scenario: str) -> list[dict[str, Any]]:
     from central_sim.server import run_in_thread
 
     with (
@@ -83,7 +85,7 @@ def replay_on_fresh_simulator() -> list[dict[str, Any]]:
             password=SIM_PASSWORD,
         ) as simulator,
     ):
-        return replay(simulator.url, simulator.email, simulator.password)
+        return replay(simulator.url, simulator.email, simulator.password, scenario)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -91,13 +93,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--url", help="a running server; default: a new simulator")
     parser.add_argument("--email", default=SIM_EMAIL)
     parser.add_argument("--password", default=SIM_PASSWORD)
+    parser.add_argument("--scenario", choices=sorted(SCENARIOS), default="core")
     args = parser.parse_args(argv)
 
     if args.url:
-        replayed = replay(args.url, args.email, args.password)
+        replayed = replay(args.url, args.email, args.password, args.scenario)
     else:
-        replayed = replay_on_fresh_simulator()
-    recorded = recorded_exchanges()
+        replayed = replay_on_fresh_simulator(args.scenario)
+    recorded = recorded_exchanges(args.scenario)
     report = differences(recorded, replayed)
     sys.stdout.write(f"{len(report)} of {len(recorded)} exchanges differ\n\n")
     sys.stdout.write("\n\n".join(report) + "\n")

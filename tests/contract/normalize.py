@@ -27,6 +27,7 @@ ID_KEYS = {
     "submissionId": "submission",
     "submissionDefId": "submission_def",
     "formId": "form",
+    "keyId": "key",
 }
 # Keys whose value is a random secret or a server-made random string.
 SECRET_KEYS = {"token", "csrf", "draftToken", "enketoId", "enketoOnceId"}

@@ -14,12 +14,13 @@ import json
 import sys
 from pathlib import Path
 
-from tests.contract.scenario import SCENARIO, run_scenario
+from tests.contract.scenario import run_scenario
+from tests.contract.scenarios import SCENARIOS
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
-def fixture_path(scenario: str = SCENARIO) -> Path:
+def fixture_path(scenario: str) -> Path:
     return FIXTURES / f"central_{scenario}.json"
 
 
@@ -28,6 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--url", required=True)
     parser.add_argument("--email", required=True)
     parser.add_argument("--password", required=True)
+    parser.add_argument("--scenario", choices=sorted(SCENARIOS), default="core")
     parser.add_argument(
         "--central-commit",
         required=True,
@@ -35,16 +37,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    exchanges = run_scenario(args.url, args.email, args.password)
+    exchanges = run_scenario(
+        args.url, args.email, args.password, steps=SCENARIOS[args.scenario]
+    )
     document = {
-        "scenario": SCENARIO,
+        "scenario": args.scenario,
         "central_backend_commit": args.central_commit,
         "recorded_at": datetime.datetime.now(datetime.UTC).isoformat(
             timespec="seconds"
         ),
         "exchanges": [exchange.as_dict() for exchange in exchanges],
     }
-    path = fixture_path()
+    path = fixture_path(args.scenario)
     path.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n")
     sys.stdout.write(f"{len(exchanges)} exchanges written to {path}\n")
     return 0

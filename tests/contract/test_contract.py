@@ -6,15 +6,23 @@ status, the recorded headers and the normalized body, keys in the same order.
 `python -m tests.contract.compare` prints the same report outside pytest.
 """
 
+import pytest
+
 from tests.contract.compare import differences, recorded_exchanges, replay
 
+# Every recorded scenario; a new one joins once the simulator answers it.
+CHECKED_SCENARIOS = ["core"]
 
+
+@pytest.mark.parametrize("scenario", CHECKED_SCENARIOS)
 def test_simulator__replays_recorded_scenario__as_real_central_answered(
-    central_sim,
+    central_sim, scenario
 ):
-    recorded = recorded_exchanges()
+    recorded = recorded_exchanges(scenario)
 
-    replayed = replay(central_sim.url, central_sim.email, central_sim.password)
+    replayed = replay(
+        central_sim.url, central_sim.email, central_sim.password, scenario
+    )
 
     report = differences(recorded, replayed)
     assert not report, (

@@ -168,3 +168,146 @@ MEDIA_FORM_XML = """<?xml version="1.0"?>
   </h:body>
 </h:html>
 """
+
+
+SECRET_FORM_ID = "contract_secret"
+# A public key only: Central cannot decrypt what is sent to this form, which is
+# the case the contract checks (a key the server never sees, as Collect uses).
+SECRET_PUBLIC_KEY = (
+    "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA38Xe8btRB2ad0XAzDWs9vnShIEP6"
+    "0jxwsNs71BTiOMmDQ9WN1wXrDFepGhCNyOXJ3HTYoLXXE+eRxJKX2pdxewTwMEK4IbgmNvq9"
+    "5lIQtG6qxFx8b64AQcS6/+zPjec28jsCN3iS34PPXAiUH4aqXrR3tcYsukSKVgLg56Ig0RGV"
+    "Q6U/Ni5utK/yKJcyMxIfbfqdVDSd54NXodwOMtuglENQuSkF4tQlO3sg2ib1W8BqNp60s9F0"
+    "yF5DB4i6BlZ+345crfeQfLRPBJUoG+GXGb1WusZEfhDx5aYsL/tvhQOyXdG57LcBnqD7TkvQ"
+    "7dZSLp7iEnlsBffrLP3DV7aajQIDAQAB"
+)
+SECRET_FORM_XML = f"""<?xml version="1.0"?>
+<h:html xmlns="http://www.w3.org/2002/xforms" xmlns:h="http://www.w3.org/1999/xhtml"
+ xmlns:jr="http://openrosa.org/javarosa" xmlns:odk="http://www.opendatakit.org/xforms"
+ xmlns:orx="http://openrosa.org/xforms">
+  <h:head>
+    <h:title>Contract secret</h:title>
+    <model odk:xforms-version="1.0.0">
+      <instance>
+        <data id="contract_secret" version="e1">
+          <victim_age/>
+          <meta>
+            <instanceID/>
+          </meta>
+        </data>
+      </instance>
+      <submission base64RsaPublicKey="{SECRET_PUBLIC_KEY}"/>
+      <bind nodeset="/data/victim_age" type="int"/>
+      <bind nodeset="/data/meta/instanceID" type="string" readonly="true()"
+       jr:preload="uid"/>
+    </model>
+  </h:head>
+  <h:body>
+    <input ref="/data/victim_age"><label>Age</label></input>
+  </h:body>
+</h:html>
+"""
+
+UUID_SECRET = "uuid:5e000000-0000-4000-8000-00000000005e"
+UUID_SECRET_PLAIN = "uuid:5e000000-0000-4000-8000-0000000000f1"
+SECRET_ENC_FILE = "submission.xml.enc"
+# Stands in for ciphertext: Central stores it without trying to read it.
+SECRET_ENC_BYTES = bytes(range(256)) * 4
+
+
+def encrypted_submission(instance_id: str) -> str:
+    """The envelope ODK Collect sends for a form with a public key."""
+    return (
+        '<?xml version="1.0"?>'
+        '<data id="contract_secret" version="e1" encrypted="yes"'
+        ' xmlns="http://opendatakit.org/submissions"'
+        ' xmlns:orx="http://openrosa.org/xforms">'
+        "<base64EncryptedKey>c2Vzc2lvbi1rZXk=</base64EncryptedKey>"
+        f"<orx:meta><orx:instanceID>{instance_id}</orx:instanceID></orx:meta>"
+        f"<encryptedXmlFile>{SECRET_ENC_FILE}</encryptedXmlFile>"
+        "<base64EncryptedElementSignature>c2lnbmF0dXJl</base64EncryptedElementSignature>"
+        "</data>"
+    )
+
+
+def plain_secret_submission(instance_id: str) -> str:
+    return (
+        '<?xml version="1.0"?><data id="contract_secret" version="e1">'
+        f"<victim_age>15</victim_age><meta><instanceID>{instance_id}</instanceID>"
+        "</meta></data>"
+    )
+
+
+NESTED_FORM_ID = "contract_nested"
+NESTED_FORM_XML = """<?xml version="1.0"?>
+<h:html xmlns="http://www.w3.org/2002/xforms" xmlns:h="http://www.w3.org/1999/xhtml"
+ xmlns:jr="http://openrosa.org/javarosa" xmlns:odk="http://www.opendatakit.org/xforms">
+  <h:head>
+    <h:title>Contract nested</h:title>
+    <model odk:xforms-version="1.0.0">
+      <instance>
+        <data id="contract_nested" version="n1">
+          <household jr:template="">
+            <head_name/>
+            <member jr:template="">
+              <member_age/>
+              <member_needs/>
+            </member>
+          </household>
+          <meta>
+            <instanceID/>
+          </meta>
+        </data>
+      </instance>
+      <bind nodeset="/data/household/head_name" type="string"/>
+      <bind nodeset="/data/household/member/member_age" type="int"/>
+      <bind nodeset="/data/household/member/member_needs" type="string"/>
+      <bind nodeset="/data/meta/instanceID" type="string" readonly="true()"
+       jr:preload="uid"/>
+    </model>
+  </h:head>
+  <h:body>
+    <group ref="/data/household">
+      <label>Household</label>
+      <repeat nodeset="/data/household">
+        <input ref="/data/household/head_name"><label>Head</label></input>
+        <group ref="/data/household/member">
+          <label>Member</label>
+          <repeat nodeset="/data/household/member">
+            <input ref="/data/household/member/member_age"><label>Age</label></input>
+            <select ref="/data/household/member/member_needs">
+              <label>Needs</label>
+              <item><label>Food</label><value>food</value></item>
+              <item><label>School</label><value>school</value></item>
+            </select>
+          </repeat>
+        </group>
+      </repeat>
+    </group>
+  </h:body>
+</h:html>
+"""
+
+UUID_NESTED = "uuid:4e000000-0000-4000-8000-00000000004e"
+
+
+def nested_submission(instance_id: str) -> str:
+    households = (
+        ("Head one", (("34", "food"), ("6", "food school"))),
+        ("Head two", ()),
+        ("Head three", (("71", ""),)),
+    )
+    body = "".join(
+        f"<household><head_name>{head}</head_name>"
+        + "".join(
+            f"<member><member_age>{age}</member_age>"
+            f"<member_needs>{needs}</member_needs></member>"
+            for age, needs in members
+        )
+        + "</household>"
+        for head, members in households
+    )
+    return (
+        '<?xml version="1.0"?><data id="contract_nested" version="n1">'
+        f"{body}<meta><instanceID>{instance_id}</instanceID></meta></data>"
+    )

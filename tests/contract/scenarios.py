@@ -1,0 +1,8 @@
+"""The recorded scenarios by name, each with fixtures/central_<name>.json."""
+
+from tests.contract import extra, scenario
+
+SCENARIOS = {
+    "core": scenario.STEPS,
+    "extra": extra.STEPS,
+}
