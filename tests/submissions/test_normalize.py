@@ -1,4 +1,6 @@
+import json
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pandas
 import pytest
@@ -13,6 +15,7 @@ from server.submissions.normalize import (
     sync_state,
 )
 from server.submissions.reader import describe_typed_tables, typed_table
+from tests.contract.xforms import NESTED_FORM_ID, NESTED_FORM_XML
 from tests.factories.submissions import (
     build_xform,
     drop_typed_tables,
@@ -31,6 +34,9 @@ def _fresh_typed_tables(request):
 
 
 PROJECT = 1
+CONTRACT_FIXTURE = (
+    Path(__file__).parents[1] / "contract" / "fixtures" / "central_extra.json"
+)
 FORM = "ag_visit"
 
 VISIT = xlsform_md(
@@ -436,3 +442,55 @@ def test_normalize__submission_twice_in_one_batch__its_current_version_once(sess
 
     assert counts == {"normalized": 1, "quarantined": 0}
     assert [r["age"] for r in _rows(session)] == [11]
+
+
+def test_normalize__row_recorded_from_a_real_central__nested_repeats_land(session):
+    recorded = json.loads(CONTRACT_FIXTURE.read_text(encoding="utf-8"))
+    exchange = next(
+        e for e in recorded["exchanges"] if e["name"] == "nested_odata_expand"
+    )
+    row = exchange["body"]["value"][0]
+    # The recording replaced volatile values with placeholders.
+    row["__system"]["submissionDate"] = "2026-12-03T18:12:12.256Z"
+    row["__system"]["submitterId"] = "5"
+    register_form_version(
+        session=session,
+        project_id=PROJECT,
+        xml_form_id=NESTED_FORM_ID,
+        version="n1",
+        xml=NESTED_FORM_XML,
+    )
+    items = [
+        ledger_submission(
+            session, project_id=PROJECT, xml_form_id=NESTED_FORM_ID, row=row
+        )
+    ]
+
+    counts = normalize_batch(
+        session=session, project_id=PROJECT, xml_form_id=NESTED_FORM_ID, items=items
+    )
+
+    household = typed_table(
+        session=session,
+        xml_form_id=NESTED_FORM_ID,
+        table="form_contract_nested__household",
+    )
+    member = typed_table(
+        session=session,
+        xml_form_id=NESTED_FORM_ID,
+        table="form_contract_nested__member",
+    )
+    read = session.connection().execute
+    heads = read(sa.select(household).order_by(household.c.position)).mappings().all()
+    members = read(sa.select(member)).mappings().all()
+    by_age = {m["member_age"]: m for m in members}
+    assert counts == {"normalized": 1, "quarantined": 0}
+    assert [h["head_name"] for h in heads] == ["Head one", "Head two", "Head three"]
+    assert by_age[34]["parent_row_id"] == heads[0]["row_id"]
+    assert by_age[6]["position"] == 2
+    assert (by_age[6]["member_needs__food"], by_age[6]["member_needs__school"]) == (
+        True,
+        True,
+    )
+    assert by_age[71]["parent_row_id"] == heads[2]["row_id"]
+    assert by_age[71]["member_needs"] is None
