@@ -41,7 +41,7 @@ from server.central.submissions import (
     odata_timestamp,
 )
 from server.db import utcnow
-from server.errors import CentralError, NotFound
+from server.errors import CentralError, NotFound, TrogiupError
 from server.submissions import attachments, ledger, normalize
 from server.submissions.models import CentralForm, FormVersion, PullRun, Submission
 from server.submissions.xform import parse_xform
@@ -106,25 +106,39 @@ def pull(
     """Pull one form, or every form of the project. Commits as it goes (see the
     module docstring); a failure is recorded on the form's PullRun and raised."""
     options = options or PullOptions()
-    forms = central.forms()
+    forms = [f for f in central.forms() if _published(f)]
     if xml_form_id is not None:
         forms = [f for f in forms if f["xmlFormId"] == xml_form_id]
         if not forms:
             raise NotFound(
-                f"Form {xml_form_id!r} is not in Central project {central.project_id}",
+                f"Form {xml_form_id!r} is not published in Central project "
+                f"{central.project_id}",
                 xml_form_id=xml_form_id,
             )
-    return [
-        pull_form(
-            session=session,
-            central=central,
-            form=form,
-            full=full,
-            options=options,
-            progress=progress,
-        )
-        for form in forms
-    ]
+    results, failures = [], []
+    for form in forms:
+        try:
+            results.append(
+                pull_form(
+                    session=session,
+                    central=central,
+                    form=form,
+                    full=full,
+                    options=options,
+                    progress=progress,
+                )
+            )
+        except TrogiupError as err:
+            # One form's failure does not keep the others from being pulled.
+            failures.append(err)
+    if failures:
+        raise failures[0]
+    return results
+
+
+def _published(form: dict[str, Any]) -> bool:
+    """Forms with only a draft have no submissions to pull."""
+    return form.get("publishedAt", True) is not None
 
 
 def pull_form(
@@ -140,12 +154,12 @@ def pull_form(
     ``name``, ``version``)."""
     options = options or PullOptions()
     central_form = _central_form(session, central.project_id, form)
-    mode = "full" if full or central_form.cursor_submission_date is None else "incr"
+    full = full or central_form.cursor_submission_date is None
     _abandon_unfinished(session, central.project_id, form["xmlFormId"])
     run = PullRun(
         project_id=central.project_id,
         xml_form_id=form["xmlFormId"],
-        mode="full" if mode == "full" else "incremental",
+        mode="full" if full else "incremental",
     )
     session.add(run)
     session.commit()
@@ -153,7 +167,7 @@ def pull_form(
     puller.versions.current = form.get("version")
     started = time.perf_counter()
     try:
-        puller.run(full=mode == "full")
+        puller.run(full=full)
     except Exception as err:
         session.rollback()
         _fail(session, run, err)

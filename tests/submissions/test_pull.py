@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import SQLModel, func, select
 
 from server.central.submissions import RetryPolicy
+from server.errors import CentralError
 from server.submissions.models import (
     Blob,
     CentralForm,
@@ -343,3 +344,37 @@ def test_pull__timeout__is_retried(session, central_settings, actions, central_s
         central.client.close()
 
     assert result.new == 1
+
+
+def test_pull__one_form_failing__still_pulls_the_others(
+    session, central, actions, pyodk_client, central_project_id, central_sim
+):
+    other = CentralActions(pyodk_client, central_project_id, "other_visit")
+    other.publish(form_xml("v1").replace('id="sync_visit"', 'id="other_visit"'))
+    actions.submit(submission_xml(seed=1))
+    central_sim.faults.add(
+        r"other_visit\.svc/Submissions", "status", status=503, times=None
+    )
+
+    with pytest.raises(CentralError):
+        pull(session=session, central=central, options=PullOptions(page_size=100))
+
+    runs = {r.xml_form_id: r.status for r in session.exec(select(PullRun))}
+    assert runs == {"sync_visit": "ok", "other_visit": "failed"}
+    assert count(session, Submission) == 1
+
+
+def test_pull__form_with_only_a_draft__is_skipped(
+    session, central, actions, pyodk_client, central_project_id
+):
+    draft = form_xml("v1").replace('id="sync_visit"', 'id="draft_visit"')
+    response = pyodk_client.session.post(
+        f"projects/{central_project_id}/forms",
+        data=draft.encode(),
+        headers={"Content-Type": "application/xml"},
+    )
+    assert response.status_code == 200, response.text
+
+    results = pull(session=session, central=central)
+
+    assert [r.xml_form_id for r in results] == ["sync_visit"]
