@@ -138,15 +138,22 @@ class Normalizer:
         ]
 
     def zip_files(self, content: bytes) -> dict[str, Any]:
-        """File names in the archive, each CSV as normalized rows."""
-        files: dict[str, Any] = {}
+        """File names in the archive, each CSV as normalized rows.
+
+        The CSV files keep the archive's order; the media files follow sorted
+        by name, because Central writes them in whatever order their blobs
+        arrive (seen to change from one export to the next).
+        """
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            for name in archive.namelist():
-                data = archive.read(name)
-                if name.endswith(".csv"):
-                    files[name] = self.csv_rows(data.decode("utf-8-sig"))
-                else:
-                    files[name] = f"<{len(data)} bytes>"
+            names = archive.namelist()
+            tables = [name for name in names if name.endswith(".csv")]
+            media = sorted(name for name in names if not name.endswith(".csv"))
+            files: dict[str, Any] = {}
+            for name in tables:
+                text = archive.read(name).decode("utf-8-sig")
+                files[name] = self.csv_rows(text)
+            for name in media:
+                files[name] = f"<{len(archive.read(name))} bytes>"
         return files
 
 

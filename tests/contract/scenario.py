@@ -7,6 +7,7 @@ simulator must reproduce (tests/contract/test_contract.py).
 """
 
 import base64
+import hashlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -136,7 +137,10 @@ class Conversation:
             return self.norm.zip_files(response.content)
         if kind == "text/csv":
             return self.norm.csv_rows(response.content.decode("utf-8-sig"))
-        return self.norm.text(response.text)
+        if kind.startswith(("text/", "application/xml")):
+            return self.norm.text(response.text)
+        digest = hashlib.sha256(response.content).hexdigest()[:16]
+        return f"<{len(response.content)} bytes sha256:{digest}>"
 
 
 def _shown_path(path: str, params: dict[str, str] | None) -> str:

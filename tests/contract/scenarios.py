@@ -1,8 +1,9 @@
 """The recorded scenarios by name, each with fixtures/central_<name>.json."""
 
-from tests.contract import extra, scenario
+from tests.contract import extra, scenario, sync
 
 SCENARIOS = {
     "core": scenario.STEPS,
     "extra": extra.STEPS,
+    "sync": sync.STEPS,
 }

@@ -311,3 +311,54 @@ def nested_submission(instance_id: str) -> str:
         '<?xml version="1.0"?><data id="contract_nested" version="n1">'
         f"{body}<meta><instanceID>{instance_id}</instanceID></meta></data>"
     )
+
+
+PHOTO_FORM_ID = "contract_photo"
+PHOTO_FORM_XML = """<?xml version="1.0"?>
+<h:html xmlns="http://www.w3.org/2002/xforms" xmlns:h="http://www.w3.org/1999/xhtml"
+ xmlns:jr="http://openrosa.org/javarosa" xmlns:odk="http://www.opendatakit.org/xforms">
+  <h:head>
+    <h:title>Contract photo</h:title>
+    <model odk:xforms-version="1.0.0">
+      <instance>
+        <data id="contract_photo" version="p1">
+          <note_text/>
+          <photo/>
+          <meta>
+            <instanceID/>
+          </meta>
+        </data>
+      </instance>
+      <bind nodeset="/data/note_text" type="string"/>
+      <bind nodeset="/data/photo" type="binary"/>
+      <bind nodeset="/data/meta/instanceID" type="string" readonly="true()"
+       jr:preload="uid"/>
+    </model>
+  </h:head>
+  <h:body>
+    <input ref="/data/note_text"><label>Note</label></input>
+    <upload ref="/data/photo" mediatype="image/*"><label>Photo</label></upload>
+  </h:body>
+</h:html>
+"""
+
+UUID_P1 = "uuid:91000000-0000-4000-8000-000000000091"
+UUID_P1_EDIT = "uuid:91000000-0000-4000-8000-0000000009e1"
+UUID_P2 = "uuid:92000000-0000-4000-8000-000000000092"
+UUID_P3 = "uuid:93000000-0000-4000-8000-000000000093"
+# Not a real picture: Central stores the bytes and their type as sent.
+PHOTO_BYTES = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 2 + b"\xff\xd9"
+
+
+def photo_submission(
+    instance_id: str, photo: str | None, *, deprecated_id: str | None = None
+) -> str:
+    deprecated = (
+        f"<deprecatedID>{deprecated_id}</deprecatedID>" if deprecated_id else ""
+    )
+    return (
+        '<?xml version="1.0"?><data id="contract_photo" version="p1">'
+        f"<note_text>note for {instance_id[-2:]}</note_text>"
+        f"<photo>{photo or ''}</photo>"
+        f"<meta><instanceID>{instance_id}</instanceID>{deprecated}</meta></data>"
+    )
