@@ -94,16 +94,8 @@ class _Row:
         )
 
     def state(self) -> dict[str, Any]:
-        return {
-            "form_version": self.form_version,
-            "submission_date": self.submission_date,
-            "updated_at": self.updated_at,
-            "review_state": self.review_state,
-            "edits": self.edits,
-            "submitter_id": self.submitter_id,
-            "deleted_at": self.deleted_at,
-            "central_status": self.central_status,
-        }
+        """What the ledger tracks of the submission, as Submission's columns."""
+        return {name: getattr(self, name) for name in _STATE_COLUMNS}
 
 
 def parse_time(text: str | None) -> datetime | None:
@@ -162,7 +154,8 @@ def _moves(known: dict[str, Any], versions: dict, row: "_Row") -> bool:
         return True
     if stored.current_instance_id != row.instance_id:
         return True
-    return any(stored._mapping[name] != value for name, value in row.state().items())
+    # The state columns come last in the stored row, in _STATE_COLUMNS order.
+    return tuple(stored[4:]) != tuple(row.state().values())
 
 
 def _version_key(
