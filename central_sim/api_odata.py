@@ -333,9 +333,11 @@ def _submissions_table(request, query, form, form_def) -> Response:
     rendered = _render_roots(request, query, form_def, rows)
 
     if paged:
-        total = store.one(f"select count(*) {base_sql}", *params)[0]
+        # The filter only reads the submissions table, so counts skip the joins.
+        counted = f"from submissions s where s.form_id = ? and {where.sql}"
+        total = store.one(f"select count(*) {counted}", *params)[0]
         remaining = store.one(
-            f"select count(*) {base_sql}{cursor_sql}", *params, *cursor_params
+            f"select count(*) {counted}{cursor_sql}", *params, *cursor_params
         )[0]
     else:
         total, remaining = len(rendered), 0
@@ -361,10 +363,8 @@ def _cursor(store, form, query) -> tuple[str, list]:
     )
     if row is None:
         return " and 0", []
-    return (
-        " and (s.created_at < ? or (s.created_at = ? and s.id < ?))",
-        [row["created_at"], row["created_at"], row["id"]],
-    )
+    # A row-value comparison lets SQLite seek the (created_at, id) index.
+    return " and (s.created_at, s.id) < (?, ?)", [row["created_at"], row["id"]]
 
 
 def _render_roots(request, query, form_def, rows) -> list[str]:
@@ -403,73 +403,105 @@ def _slow_root(request, query, form_def, row) -> str:
 
 
 def _repeat_table(request, query, form, form_def, name: str) -> Response:
+    """Central pages repeat tables in application code: every row of the table
+    is walked, the cursor is the last row id sent, and the count is all rows."""
     where = compile_filter(query.get("$filter"), subtable=True)
     token = parse_skiptoken(query["$skiptoken"]) if query.get("$skiptoken") else None
     limit = _int(query.get("$top"))
     limit = None if limit is None else max(0, limit)
-    offset = 0 if token else max(0, _int(query.get("$skip")) or 0)
-    rows = _repeat_rows(request, query, form, form_def, name, where)
-
-    out, added, counted, remaining, last_id = [], 0, 0, 0, None
-    found = token is None
-    for row_id, text in rows:
-        if limit is not None and added == limit:
-            remaining += 1
-        if (limit is None or added < limit) and counted >= offset and found:
-            out.append(text)
-            last_id = row_id
-            added += 1
-        found = found or token.get("repeatId") == row_id
-        counted += 1
-    if not found:
-        raise Problem.repeat_id_not_found()
-    link = next_url(request, {"repeatId": last_id}) if remaining > 0 else None
-    count = counted if web.is_true(query.get("$count")) else None
-    return _page(request, out, name, link, count)
-
-
-def _repeat_rows(request, query, form, form_def, name, where):
-    """(row id, row JSON) of a repeat table in Central's order."""
-    store = web.store(request)
+    _refresh(request, query, form, form_def, where)
     fast = not query.get("$select") and not web.is_true(query.get("$wkt"))
-    fast = fast and query.get("$expand") != "*"
-    sql = (
-        f"select s.id as sid, d.id as def_id, d.rendered_def_id {_FROM} "
-        f"where s.form_id = ? and {where.sql} and d.encrypted = 0 {_order(query)}"
+    if fast and query.get("$expand") != "*":
+        ids = [r[0] for r in _stored_repeat_rows(request, query, form, name, where)]
+    else:
+        rows = _parsed_repeat_rows(request, query, form, form_def, name, where)
+        ids = [row_id for row_id, _ in rows]
+
+    start = _start(ids, token, query)
+    if limit == 0:
+        # Central counts every row as left over when asked for none.
+        page, remaining = [], len(ids)
+    else:
+        page = ids[start:] if limit is None else ids[start : start + limit]
+        remaining = 0 if limit is None else max(0, len(ids) - start - limit)
+    if fast and query.get("$expand") != "*":
+        texts = _stored_repeat_rows(
+            request, query, form, name, where, start=start, size=len(page)
+        )
+        texts = [text for _, text in texts]
+    else:
+        texts = [text for _, text in rows[start : start + len(page)]]
+
+    last_id = page[-1] if page else None
+    link = next_url(request, {"repeatId": last_id}) if remaining > 0 else None
+    count = len(ids) if web.is_true(query.get("$count")) else None
+    return _page(request, texts, name, link, count)
+
+
+def _start(ids: list[str], token: dict | None, query) -> int:
+    if token is None:
+        return max(0, _int(query.get("$skip")) or 0)
+    try:
+        return ids.index(token.get("repeatId")) + 1
+    except ValueError as err:
+        raise Problem.repeat_id_not_found() from err
+
+
+def _refresh(request, query, form, form_def, where) -> None:
+    """Re-render rows stored for an older version of the form."""
+    store = web.store(request)
+    stale = store.all(
+        # The condition comes from the whitelist in odata_filter.
+        f"select d.id as def_id {_FROM} where s.form_id = ? and {where.sql} "
+        "and d.rendered_def_id is not ?",
+        form["id"],
+        *where.params,
+        form_def["id"],
     )
-    subs = store.all(sql, form["id"], *where.params)
-    for sub in subs:
-        if sub["rendered_def_id"] != form_def["id"]:
-            store.rerender(sub["def_id"], form_def["id"], None)
-    if fast:
-        return [
-            (r["row_id"], r["json"])
-            for r in store.all(
-                # The condition and order come from the whitelist in odata_filter.
-                "select r.row_id, r.json from submissions s "  # noqa: S608
-                "join submission_defs d on d.id = s.current_def_id "
-                "join repeat_rows r on r.def_id = d.id and r.table_name = ? "
-                "left join actors a on a.id = s.submitter_id "
-                f"where s.form_id = ? and {where.sql} {_order(query)}, r.position",
-                name,
-                form["id"],
-                *where.params,
-            )
-        ]
+    for row in stale:
+        store.rerender(row["def_id"], form_def["id"], None)
+
+
+def _stored_repeat_rows(request, query, form, name, where, start=0, size=None):
+    """(row id, row JSON) of a repeat table in Central's order; only the ids
+    unless a ``size`` is given."""
+    column = "r.json" if size is not None else "null"
+    sql = (
+        # The condition and order come from the whitelist in odata_filter.
+        f"select r.row_id, {column} from submissions s "  # noqa: S608
+        "join submission_defs d on d.id = s.current_def_id "
+        "join repeat_rows r on r.def_id = d.id and r.table_name = ? "
+        "left join actors a on a.id = s.submitter_id "
+        f"where s.form_id = ? and {where.sql} {_order(query)}, r.position"
+    )
+    if size is not None:
+        sql += f" limit {int(size)} offset {int(start)}"
+    return web.store(request).all(sql, name, form["id"], *where.params)
+
+
+def _parsed_repeat_rows(request, query, form, form_def, name, where):
+    """(row id, row JSON) parsed from the XML, for $select, $wkt and $expand."""
+    store = web.store(request)
+    subs = store.all(
+        # The condition and order come from the whitelist in odata_filter.
+        f"select s.instance_id, d.xml {_FROM} where s.form_id = ? and "
+        f"{where.sql} and d.encrypted = 0 {_order(query)}",
+        form["id"],
+        *where.params,
+    )
     selection = _Selection(query.get("$select"), store.schema(form_def["id"]), name)
     options = Options(
         expand=query.get("$expand") == "*", wkt=web.is_true(query.get("$wkt"))
     )
     out = []
     for sub in subs:
-        d = store.one(
-            "select xml, instance_id from submission_defs where id = ?", sub["def_id"]
-        )
-        root_id = store.one(
-            "select instance_id from submissions where id = ?", sub["sid"]
-        )[0]
         for row in submission_rows(
-            selection.schema, name, bytes(d["xml"]), root_id, None, options=options
+            selection.schema,
+            name,
+            bytes(sub["xml"]),
+            sub["instance_id"],
+            None,
+            options=options,
         ):
             out.append((row["__id"], dumps(selection.trim(row))))
     return out
