@@ -17,6 +17,7 @@ from server.settings import Settings
 logger = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/api/v1", tags=["sync"])
+PULL_TASK = "workers.submissions.pull"
 
 # One pull at a time per process: two would read the same pages and one of them
 # would only fail on the ledger's unique keys.
@@ -52,11 +53,18 @@ def forms_status(session: SessionDep) -> list[dict[str, Any]]:
 def start_pull(
     body: PullRequest, settings: SettingsDep, background: BackgroundTasks
 ) -> dict[str, Any]:
-    """Start a pull in the background; ``GET /forms/status`` shows how it went."""
+    """Start a pull: on a worker through Redis when there is one, else in this
+    process after the answer. ``GET /forms/status`` shows how it went."""
+    request = {"xml_form_id": body.xml_form_id, "full": body.full}
+    if not settings.embedded:
+        from workers.celery_app import make_celery
+
+        task = make_celery(settings).send_task(PULL_TASK, kwargs=request)
+        return {"status": "queued", "task_id": task.id, **request}
     if not _pull_lock.acquire(blocking=False):
         raise Conflict("A pull is already running; try again when it has finished")
     background.add_task(_pull_in_background, settings, body)
-    return {"status": "started", "xml_form_id": body.xml_form_id, "full": body.full}
+    return {"status": "started", **request}
 
 
 @router.get("/quarantine")

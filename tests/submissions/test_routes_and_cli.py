@@ -144,3 +144,20 @@ def test_api__quarantine__lists_open_entries(settings, actions):
     entries = call(app, "GET", "/api/v1/quarantine").json()
 
     assert len(entries) == 1 and entries[0]["xml_form_id"] == "sync_visit"
+
+
+def test_api__pull_with_redis__is_queued_for_a_worker(settings, redis_url):
+    import redis
+
+    with_redis = settings.model_copy(update={"redis_url": redis_url})
+    client = redis.Redis.from_url(redis_url)
+    client.delete("celery")
+    try:
+        answer = call(create_app(with_redis), "POST", "/api/v1/pull", json={})
+        queued = client.lrange("celery", 0, -1)
+    finally:
+        client.delete("celery")
+        client.close()
+
+    assert answer.status_code == 202 and answer.json()["status"] == "queued"
+    assert len(queued) == 1 and b"workers.submissions.pull" in queued[0]
