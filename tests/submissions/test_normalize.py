@@ -1,4 +1,5 @@
 import json
+import unicodedata
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -494,3 +495,59 @@ def test_normalize__row_recorded_from_a_real_central__nested_repeats_land(sessio
     )
     assert by_age[71]["parent_row_id"] == heads[2]["row_id"]
     assert by_age[71]["member_needs"] is None
+
+
+def test_normalize__datetime_without_offset__quarantined_not_guessed(session):
+    _register(session)
+    row = odata_row({**ANSWERS, "seen_at": "2026-11-01T08:30:00.000"})
+
+    _normalize(session, _ledger(session, row))
+
+    entry = session.exec(select(QuarantineEntry)).one()
+    assert (entry.code, entry.field) == ("bad_value", "/seen_at")
+    assert "dateTime" in entry.reason
+
+
+def test_normalize__geopoint_as_odk_text_or_wkt__lands_like_geojson(session):
+    _register(session)
+    odk_text = odata_row({**ANSWERS, "location": "10.38 105.43 4.5 6.2"})
+    wkt = odata_row({**ANSWERS, "location": "POINT (105.43 10.38 4.5)"})
+
+    _normalize(session, _ledger(session, odk_text, wkt))
+
+    points = {
+        (r["location__lat"], r["location__lon"], r["location__acc"])
+        for r in _rows(session)
+    }
+    assert points == {(10.38, 105.43, None), (10.38, 105.43, 6.2)}
+
+
+def test_normalize__numbers_sent_as_text__still_typed(session):
+    _register(session)
+    row = odata_row({**ANSWERS, "age": "9", "allowance": "1.5"})
+
+    _normalize(session, _ledger(session, row))
+
+    typed = _rows(session)[0]
+    assert (typed["age"], typed["allowance"]) == (9, 1.5)
+
+
+def test_normalize__empty_string_answer__is_unanswered_not_bad(session):
+    _register(session)
+    row = odata_row({**ANSWERS, "age": "", "visit_date": ""})
+
+    counts = _normalize(session, _ledger(session, row))
+
+    typed = _rows(session)[0]
+    assert counts["normalized"] == 1
+    assert (typed["age"], typed["visit_date"]) == (None, None)
+
+
+def test_normalize__vietnamese_text__stored_nfc(session):
+    _register(session)
+    decomposed = unicodedata.normalize("NFD", "Nguyễn Văn A")
+    row = odata_row({**ANSWERS, "child_name": decomposed})
+
+    _normalize(session, _ledger(session, row))
+
+    assert _rows(session)[0]["child_name"] == unicodedata.normalize("NFC", decomposed)
