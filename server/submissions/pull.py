@@ -151,7 +151,29 @@ def pull_form(
     progress: Progress | None = None,
 ) -> FormPullResult:
     """Pull one form described by Central's form listing (``xmlFormId``,
-    ``name``, ``version``)."""
+    ``name``, ``version``). Pulls of one form in this process wait their turn:
+    the scheduler, the API and the CLI may all start one."""
+    with _form_lock(central.project_id, form["xmlFormId"]):
+        return _pull_form(session, central, form, full, options, progress)
+
+
+_form_locks: dict[tuple[int, str], threading.Lock] = {}
+_form_locks_guard = threading.Lock()
+
+
+def _form_lock(project_id: int, xml_form_id: str) -> threading.Lock:
+    with _form_locks_guard:
+        return _form_locks.setdefault((project_id, xml_form_id), threading.Lock())
+
+
+def _pull_form(
+    session: Session,
+    central: CentralSubmissions,
+    form: dict[str, Any],
+    full: bool,
+    options: PullOptions | None,
+    progress: Progress | None,
+) -> FormPullResult:
     options = options or PullOptions()
     central_form = _central_form(session, central.project_id, form)
     full = full or central_form.cursor_submission_date is None

@@ -378,3 +378,24 @@ def test_pull__form_with_only_a_draft__is_skipped(
     results = pull(session=session, central=central)
 
     assert [r.xml_form_id for r in results] == ["sync_visit"]
+
+
+def test_pull__two_at_once_in_one_process__take_turns(engine, central, actions):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlmodel import Session
+
+    for xml in many_submissions(6):
+        actions.submit(xml)
+
+    def one_pull():
+        with Session(engine) as own:
+            return run(own, central, page_size=2)
+
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda _: one_pull(), range(2)))
+
+    assert sorted(r.new for r in results) == [0, 6]
+    with Session(engine) as session:
+        assert count(session, SubmissionVersion) == 6
+        assert [r.status for r in session.exec(select(PullRun))] == ["ok", "ok"]
