@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 from defusedxml import ElementTree
 
-from central_sim.xform import Field, local_name, sanitize_odata
+from central_sim.xform import Field, local_name, sanitize_odata, table_name
 
 _INT = re.compile(r"^\s*([+-]?\d+)")
 _FLOAT = re.compile(
@@ -272,21 +272,89 @@ def dumps(value) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
-def root_row_parts(
-    schema: Schema, xml, instance_id: str, *, expand: bool, encrypted: bool
-) -> tuple[str, str]:
-    """The root row's JSON split around ``__system`` so serving a row is one
-    string join: ``head + json(system) + tail``."""
-    rows = submission_rows(
+def _split(text: str) -> tuple[str, str]:
+    at = text.index(SYSTEM_SLOT)
+    return text[: at + len('"__system":')], text[at + len(SYSTEM_SLOT) :]
+
+
+@dataclass(slots=True)
+class Rendered:
+    """A submission's OData rows as stored: the root row without and with
+    ``$expand=*`` (split around ``__system``), and each repeat table's rows."""
+
+    head: str
+    tail: str
+    head_x: str
+    tail_x: str
+    tables: dict[str, list[tuple[str, str]]]
+
+
+def render_all(schema: Schema, xml, instance_id: str, *, encrypted: bool):
+    """Everything ``submission_rows`` would give for the default options, from
+    one walk: the expanded root holds every repeat row, so the plain root and
+    the repeat tables are cut from it."""
+    root = submission_rows(
         schema,
         "Submissions",
         xml,
         instance_id,
         _SENTINEL,
-        options=Options(expand=expand),
+        options=Options(expand=True),
         encrypted=encrypted,
-    )
-    text = dumps(rows[0])
-    at = text.index(SYSTEM_SLOT)
-    head = text[: at + len('"__system":')]
-    return head, text[at + len(SYSTEM_SLOT) :]
+    )[0]
+    head_x, tail_x = _split(dumps(root))
+    head, tail = _split(dumps(_strip_repeats(schema, "", root)))
+    tables: dict[str, list[tuple[str, str]]] = {}
+    if not encrypted:
+        _collect(schema, "", root, ([], []), instance_id, tables)
+    return Rendered(head, tail, head_x, tail_x, tables)
+
+
+def _strip_repeats(schema: Schema, path: str, data: dict) -> dict:
+    """A row as it is without ``$expand``: navigation links, no repeat rows."""
+    repeats, groups = set(), {}
+    for child in schema.children.get(path, ()):
+        if child.type == "repeat":
+            repeats.add(sanitize_odata(child.name))
+        elif child.type == "structure":
+            groups[sanitize_odata(child.name)] = child.path
+    out = {}
+    for key, value in data.items():
+        if key in repeats:
+            continue
+        if key in groups and isinstance(value, dict):
+            value = _strip_repeats(schema, groups[key], value)
+        out[key] = value
+    return out
+
+
+def _collect(schema: Schema, path: str, data: dict, names, parent_id, tables):
+    """Repeat rows in document order, each with its parent's id after ``__id``.
+    ``names`` is (path so far, path up to the nearest enclosing repeat)."""
+    here, anchor = names
+    for child in schema.children.get(path, ()):
+        name = sanitize_odata(child.name)
+        value = data.get(name)
+        if child.type == "structure" and isinstance(value, dict):
+            _collect(
+                schema, child.path, value, ([*here, name], anchor), parent_id, tables
+            )
+        elif child.type == "repeat" and value:
+            key = "-".join(["__Submissions", *anchor]) + "-id"
+            rows = tables.setdefault(table_name(child.path), [])
+            inner = ([*here, name], [*here, name])
+            for bag in value:
+                row = _with_parent(
+                    _strip_repeats(schema, child.path, bag), key, parent_id
+                )
+                rows.append((bag["__id"], dumps(row)))
+                _collect(schema, child.path, bag, inner, bag["__id"], tables)
+
+
+def _with_parent(row: dict, key: str, value: str) -> dict:
+    out = {}
+    for k, v in row.items():
+        out[k] = v
+        if k == "__id":
+            out[key] = value
+    return out

@@ -22,14 +22,13 @@ from pathlib import Path
 from defusedxml import ElementTree
 
 from central_sim import clock
-from central_sim.odata_rows import Schema, dumps, root_row_parts, submission_rows
+from central_sim.odata_rows import Schema, render_all
 from central_sim.problems import Problem
 from central_sim.xform import (
     Field,
     FormDefinition,
     local_name,
     parse_xform,
-    repeat_tables,
 )
 
 SCHEMA = """
@@ -839,34 +838,27 @@ class Store:
         is the submission, parsed or not."""
         if isinstance(xml, bytes):
             xml = ElementTree.fromstring(xml)
-        schema = self.schema(render_def)
-        head, tail = root_row_parts(
-            schema, xml, logical_id, expand=False, encrypted=encrypted
-        )
-        head_x, tail_x = root_row_parts(
-            schema, xml, logical_id, expand=True, encrypted=encrypted
+        rendered = render_all(
+            self.schema(render_def), xml, logical_id, encrypted=encrypted
         )
         db.execute(
             "update submission_defs set rendered_def_id = ?, head = ?, tail = ?, "
             "head_x = ?, tail_x = ? where id = ?",
             (
                 render_def,
-                head,
-                tail,
-                None if head_x == head else head_x,
-                None if tail_x == tail else tail_x,
+                rendered.head,
+                rendered.tail,
+                None if rendered.head_x == rendered.head else rendered.head_x,
+                None if rendered.tail_x == rendered.tail else rendered.tail_x,
                 def_id,
             ),
         )
         db.execute("delete from repeat_rows where def_id = ?", (def_id,))
-        if encrypted:
-            return
-        rows = []
-        for table in repeat_tables(schema.fields):
-            for position, row in enumerate(
-                submission_rows(schema, table, xml, logical_id, None)
-            ):
-                rows.append((def_id, table, position, row["__id"], dumps(row)))
+        rows = [
+            (def_id, table, position, row_id, text)
+            for table, table_rows in rendered.tables.items()
+            for position, (row_id, text) in enumerate(table_rows)
+        ]
         if rows:
             db.executemany("insert into repeat_rows values (?, ?, ?, ?, ?)", rows)
 
