@@ -1,5 +1,9 @@
 """Writing OData rows into the ledger: raw versions, appended once, and the current
-state of each submission. Nothing here talks to Central or normalizes."""
+state of each submission. Nothing here talks to Central or normalizes.
+
+The ledger holds the versions a pull saw. A submission edited twice between two
+pulls leaves its middle version only on Central (``.../versions``); fetching
+those would take one request per edited submission."""
 
 import functools
 from collections.abc import Iterable
