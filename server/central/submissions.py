@@ -175,7 +175,7 @@ class CentralSubmissions:
         page = self._first_page(xml_form_id, filter, page_size, count)
         yield page
         while page.next_link:
-            page = self._page(self._call(self.session.get, page.next_link))
+            page = _as_page(self._json(page.next_link))
             yield page
 
     def deleted_pages(
@@ -281,9 +281,6 @@ class CentralSubmissions:
         )
         document = self._with_retries(url, lambda: _pyodk_json(get_table, url))
         return _as_page(document)
-
-    def _page(self, response: requests.Response) -> ODataPage:
-        return _as_page(_json_of(response))
 
     def _get(self, url: str) -> requests.Response:
         return self._call(self.session.get, url)

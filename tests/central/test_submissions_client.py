@@ -192,3 +192,14 @@ def test_rows_by_id__asks_in_chunks_with_quoted_ids(waits):
     assert [r["__id"] for r in rows] == ["a", "c"]
     first = requests.utils.unquote(adapter.urls[0]).replace("+", " ")
     assert "$filter=__id eq 'a' or __id eq 'b''c'" in first
+
+
+def test_next_link__cut_short_body__is_retried(waits):
+    nxt = f"{BASE}/v1/projects/1/forms/f.svc/Submissions?%24skiptoken=01x"
+    cut = (200, b'{"value": [{"__id": "b"')
+    api, adapter = central([page(["a"], nxt), cut, page(["b"])], waits)
+
+    rows = [r["__id"] for p in api.odata_pages("f") for r in p.rows]
+
+    assert rows == ["a", "b"]
+    assert adapter.urls[1] == adapter.urls[2] == nxt
