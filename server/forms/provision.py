@@ -89,31 +89,45 @@ def provision(
         for f in COMMUNE_FORMS
     }
     _private_dir(out_dir)
-    done = []
-    for commune in communes:
-        user, created = _app_user(client, project_id, commune, existing)
-        new_forms = _assign(client, project_id, user.id, assigned)
-        payload = collect_settings(
-            central_url=central_url,
-            token=user.token,
-            project_id=project_id,
-            project_name=f"{project}: {commune.name}",
-            username=commune.code,
-        )
-        png = write_qr(payload, out_dir / f"{commune.code}.png")
-        done.append(
-            ProvisionedCommune(
-                commune.code, user.displayName, user.id, created, new_forms, png
-            )
-        )
-        log.info(
-            "app user %s for commune %s (%s), forms newly assigned: %s",
-            user.id,
-            commune.code,
-            "created" if created else "reused",
-            ",".join(new_forms) or "none",
-        )
-    return done
+    context = _Context(client, project_id, central_url, project, existing, assigned)
+    return [_provision_one(context, commune, out_dir) for commune in communes]
+
+
+@dataclass
+class _Context:
+    client: Client
+    project_id: int
+    central_url: str
+    project_name: str
+    # display name -> app user, and form -> actor ids assigned; both kept up to
+    # date as users are created and assigned.
+    existing: dict
+    assigned: dict[str, set[int]]
+
+
+def _provision_one(
+    ctx: _Context, commune: Commune, out_dir: Path
+) -> ProvisionedCommune:
+    user, created = _app_user(ctx.client, ctx.project_id, commune, ctx.existing)
+    new_forms = _assign(ctx.client, ctx.project_id, user.id, ctx.assigned)
+    payload = collect_settings(
+        central_url=ctx.central_url,
+        token=user.token,
+        project_id=ctx.project_id,
+        project_name=f"{ctx.project_name}: {commune.name}",
+        username=commune.code,
+    )
+    png = write_qr(payload, out_dir / f"{commune.code}.png")
+    log.info(
+        "app user %s for commune %s (%s), forms newly assigned: %s",
+        user.id,
+        commune.code,
+        "created" if created else "reused",
+        ",".join(new_forms) or "none",
+    )
+    return ProvisionedCommune(
+        commune.code, user.displayName, user.id, created, new_forms, png
+    )
 
 
 def _require_deployed(client: Client, *, project_id: int) -> None:
