@@ -2,8 +2,10 @@
 forms, ids and counts only, never an answer from a submission."""
 
 import json
+import sys
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -20,19 +22,21 @@ quarantine_app = typer.Typer(
 app.add_typer(quarantine_app, name="quarantine")
 
 console = Console(stderr=True)
-out = Console()
+# Piped or redirected output is not a terminal of 80 columns: keep rows whole.
+out = Console(width=None if sys.stdout.isatty() else 160)
 
 SUMMARY = ("new", "updated", "deleted", "quarantined")
 
-STATUS_COLUMNS = (
-    "submissions",
-    "current",
-    "normalized",
-    "quarantined",
-    "deleted",
-    "edited",
-    "repeat_rows",
-)
+# Count name -> column heading, short enough for an 80-column terminal.
+STATUS_COLUMNS = {
+    "submissions": "seen",
+    "current": "current",
+    "normalized": "normal",
+    "quarantined": "quar.",
+    "deleted": "deleted",
+    "edited": "edited",
+    "repeat_rows": "repeats",
+}
 
 
 @app.command("pull")
@@ -96,7 +100,7 @@ def _progress() -> Progress:
 
 
 def _summary(results) -> Table:
-    table = Table(title="pull")
+    table = Table(title="pull", box=box.SIMPLE_HEAD)
     for name in ("form", "mode", "seen", *SUMMARY, "seconds"):
         table.add_column(name, justify="left" if name in ("form", "mode") else "right")
     for r in results:
@@ -107,17 +111,17 @@ def _summary(results) -> Table:
 
 
 def _status_table(status: list[dict]) -> Table:
-    table = Table(title="sync status")
-    table.add_column("form")
-    table.add_column("last pull")
-    for name in STATUS_COLUMNS:
-        table.add_column(name.replace("_", " "), justify="right")
-    table.add_column("reconciles")
+    table = Table(title="sync status", box=box.SIMPLE_HEAD)
+    table.add_column("form", no_wrap=True)
+    table.add_column("last pull", no_wrap=True)
+    for heading in STATUS_COLUMNS.values():
+        table.add_column(heading, justify="right", no_wrap=True)
+    table.add_column("adds up", no_wrap=True)
     for form in status:
         last = form["last_run"] or {}
-        when = (form["last_pull_at"] or "never")[:19]
+        when = (form["last_pull_at"] or "never")[:16].replace("T", " ")
         if last.get("status") == "failed":
-            when += " (last run failed)"
+            when += " (failed since)"
         counts = form["counts"]
         table.add_row(
             form["xml_form_id"],
