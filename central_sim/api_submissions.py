@@ -12,7 +12,7 @@ from central_sim import web
 from central_sim.api_core import actor_json
 from central_sim.odata_rows import URI_SAFE
 from central_sim.problems import Problem
-from central_sim.store import ParsedSubmission, parse_submission
+from central_sim.store import Arrival, ParsedSubmission, parse_submission
 
 FORM = "/v1/projects/{project_id}/forms/{xml_form_id}"
 SUBMISSION = f"{FORM}/submissions/{{instance_id}}"
@@ -95,6 +95,15 @@ def _submission(request: Request, *, deleted: bool = False):
     return form, row
 
 
+def _arrival(request: Request, actor, files: dict | None = None) -> Arrival:
+    return Arrival(
+        actor_id=actor["id"],
+        device_id=request.query_params.get("deviceID"),
+        user_agent=request.headers.get("user-agent"),
+        files=files or {},
+    )
+
+
 def _form_def_for(store, form, version: str):
     form_def = store.def_for_version(form["id"], version)
     if form_def is None:
@@ -134,12 +143,7 @@ async def create_submission(request: Request):
     if parsed.xml_form_id != form["xml_form_id"]:
         raise _mismatch(parsed.xml_form_id)
     submission_id = store.create_submission(
-        form=form,
-        form_def=form_def,
-        parsed=parsed,
-        actor_id=found["id"],
-        device_id=request.query_params.get("deviceID"),
-        user_agent=request.headers.get("user-agent"),
+        form=form, form_def=form_def, parsed=parsed, arrival=_arrival(request, found)
     )
     row = store.one("select * from submissions where id = ?", submission_id)
     return web.json_response(created_json(store, row))
@@ -213,9 +217,7 @@ async def put_submission(request: Request):
         form_def=form_def,
         submission=row,
         parsed=parsed,
-        actor_id=web.require_actor(request)["id"],
-        device_id=request.query_params.get("deviceID"),
-        user_agent=request.headers.get("user-agent"),
+        arrival=_arrival(request, web.require_actor(request)),
     )
     row = store.one("select * from submissions where id = ?", row["id"])
     return web.json_response(submission_json(store, row))
@@ -363,10 +365,7 @@ async def openrosa_submit(request: Request):
         "store": store,
         "form": form,
         "form_def": form_def,
-        "actor_id": found["id"],
-        "device_id": request.query_params.get("deviceID"),
-        "user_agent": request.headers.get("user-agent"),
-        "files": files,
+        "arrival": _arrival(request, found, files),
     }
     if parsed.deprecated_id is not None:
         _openrosa_edit(parsed, context)
@@ -383,10 +382,7 @@ def _openrosa_new(parsed: ParsedSubmission, context: dict) -> None:
             form=form,
             form_def=context["form_def"],
             parsed=parsed,
-            actor_id=context["actor_id"],
-            device_id=context["device_id"],
-            user_agent=context["user_agent"],
-            files=context["files"],
+            arrival=context["arrival"],
         )
         return
     if extant["submission_deleted_at"] is not None:
@@ -395,7 +391,7 @@ def _openrosa_new(parsed: ParsedSubmission, context: dict) -> None:
         raise Problem.deprecating_old(parsed.instance_id)
     if bytes(extant["xml"]) != parsed.xml:
         raise Problem.xml_conflict()
-    store.add_attachments(def_id=extant["id"], files=context["files"])
+    store.add_attachments(def_id=extant["id"], files=context["arrival"].files)
 
 
 def _openrosa_edit(parsed: ParsedSubmission, context: dict) -> None:
@@ -409,7 +405,7 @@ def _openrosa_edit(parsed: ParsedSubmission, context: dict) -> None:
             raise Problem.deprecating_old(parsed.deprecated_id)
         if bytes(usurper["xml"]) != parsed.xml:
             raise Problem.xml_conflict()
-        store.add_attachments(def_id=usurper["id"], files=context["files"])
+        store.add_attachments(def_id=usurper["id"], files=context["arrival"].files)
         return
     submission = store.one(
         "select * from submissions where id = ?", deprecated["submission_id"]
@@ -419,10 +415,7 @@ def _openrosa_edit(parsed: ParsedSubmission, context: dict) -> None:
         form_def=context["form_def"],
         submission=submission,
         parsed=parsed,
-        actor_id=context["actor_id"],
-        device_id=context["device_id"],
-        user_agent=context["user_agent"],
-        files=context["files"],
+        arrival=context["arrival"],
     )
 
 

@@ -15,7 +15,7 @@ import threading
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -121,6 +121,18 @@ class ParsedSubmission:
     instance_name: str | None
     encrypted: bool
     root: object
+
+
+@dataclass(slots=True)
+class Arrival:
+    """Who sent a submission version, from which device and client, with which
+    files, and when (now unless seeding backdates it)."""
+
+    actor_id: int
+    device_id: str | None = None
+    user_agent: str | None = None
+    files: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+    at: str | None = None
 
 
 def _meta_text(root, *names: str) -> str | None:
@@ -707,21 +719,11 @@ class Store:
         )
 
     def create_submission(
-        self,
-        *,
-        form: sqlite3.Row,
-        form_def: sqlite3.Row,
-        parsed: ParsedSubmission,
-        actor_id: int,
-        device_id: str | None,
-        user_agent: str | None,
-        files: dict[str, tuple[bytes, str]] | None = None,
-        created_at: str | None = None,
+        self, *, form, form_def, parsed: ParsedSubmission, arrival: Arrival
     ) -> int:
         with self.tx() as db:
             clash = db.execute(
-                "select deleted_at from submissions where form_id = ? and "
-                "instance_id = ?",
+                "select 1 from submissions where form_id = ? and instance_id = ?",
                 (form["id"], parsed.instance_id),
             ).fetchone()
             if clash is not None:
@@ -730,48 +732,25 @@ class Store:
                     [str(form["id"]), parsed.instance_id, "f"],
                     "submissions",
                 )
-            return self._insert_submission(
-                db,
-                form,
-                form_def,
-                parsed,
-                actor_id,
-                device_id,
-                user_agent,
-                files,
-                created_at or clock.now(),
-            )
+            return self._insert_submission(db, form, form_def, parsed, arrival)
 
-    def _insert_submission(
-        self, db, form, form_def, parsed, actor_id, device_id, user_agent, files, now
-    ) -> int:
+    def _insert_submission(self, db, form, form_def, parsed, arrival) -> int:
+        arrival.at = arrival.at or clock.now()
         submission_id = db.execute(
             "insert into submissions (form_id, instance_id, submitter_id, device_id, "
             "user_agent, created_at, form_version) values (?,?,?,?,?,?,?)",
             (
                 form["id"],
                 parsed.instance_id,
-                actor_id,
-                device_id,
-                user_agent,
-                now,
+                arrival.actor_id,
+                arrival.device_id,
+                arrival.user_agent,
+                arrival.at,
                 form_def["version"],
             ),
         ).lastrowid
-        def_id = self._insert_version(
-            db,
-            submission_id,
-            form,
-            form_def,
-            parsed,
-            parsed.instance_id,
-            actor_id,
-            device_id,
-            user_agent,
-            files or {},
-            {},
-            now,
-        )
+        version = (submission_id, parsed.instance_id)
+        def_id = self._insert_version(db, version, form, form_def, parsed, arrival, {})
         db.execute(
             "update submissions set current_def_id = ? where id = ?",
             (def_id, submission_id),
@@ -781,24 +760,15 @@ class Store:
             "submissionId": submission_id,
             "submissionDefId": def_id,
         }
-        self._audit(db, actor_id, "submission.create", form["id"], details)
+        self._audit(db, arrival.actor_id, "submission.create", form["id"], details)
         return submission_id
 
     def _insert_version(
-        self,
-        db,
-        submission_id,
-        form,
-        form_def,
-        parsed,
-        logical_id,
-        actor_id,
-        device_id,
-        user_agent,
-        files,
-        carried,
-        now,
+        self, db, version, form, form_def, parsed, arrival: Arrival, carried
     ) -> int:
+        """A new current version of submission ``version`` = (id, logical
+        instance id); ``carried`` holds the previous version's attachments."""
+        submission_id, logical_id = version
         expected = expected_attachments(parsed, self.schema(form_def["id"]).fields)
         def_id = db.execute(
             "insert into submission_defs (submission_id, form_id, instance_id, "
@@ -810,10 +780,10 @@ class Store:
                 form["id"],
                 parsed.instance_id,
                 form_def["id"],
-                actor_id,
-                device_id,
-                user_agent,
-                now,
+                arrival.actor_id,
+                arrival.device_id,
+                arrival.user_agent,
+                arrival.at,
                 parsed.instance_name,
                 parsed.xml,
                 int(parsed.encrypted),
@@ -821,7 +791,7 @@ class Store:
             ),
         ).lastrowid
         for name in expected:
-            content = files.get(name) or carried.get(name)
+            content = arrival.files.get(name) or carried.get(name)
             db.execute(
                 "insert into submission_attachments values (?, ?, ?, ?)",
                 (def_id, name, *(content or (None, None))),
@@ -925,18 +895,9 @@ class Store:
         )
 
     def edit_submission(
-        self,
-        *,
-        form: sqlite3.Row,
-        form_def: sqlite3.Row,
-        submission: sqlite3.Row,
-        parsed: ParsedSubmission,
-        actor_id: int,
-        device_id: str | None,
-        user_agent: str | None,
-        files: dict[str, tuple[bytes, str]] | None = None,
+        self, *, form, form_def, submission, parsed: ParsedSubmission, arrival: Arrival
     ) -> int:
-        now = clock.now()
+        arrival.at = arrival.at or clock.now()
         with self.tx() as db:
             if db.execute(
                 "select 1 from submission_defs where form_id = ? and instance_id = ?",
@@ -948,45 +909,38 @@ class Store:
                     "provided already exists on this server. Please try again with "
                     "a unique instanceID.",
                 )
-            previous = submission["current_def_id"]
-            carried = {
-                r["name"]: (r["content"], r["content_type"])
-                for r in db.execute(
-                    "select * from submission_attachments where def_id = ? and "
-                    "content is not null",
-                    (previous,),
-                )
-            }
+            carried = self._present_attachments(db, submission["current_def_id"])
             db.execute(
                 "update submission_defs set current = 0 where submission_id = ?",
                 (submission["id"],),
             )
+            version = (submission["id"], submission["instance_id"])
             def_id = self._insert_version(
-                db,
-                submission["id"],
-                form,
-                form_def,
-                parsed,
-                submission["instance_id"],
-                actor_id,
-                device_id,
-                user_agent,
-                files or {},
-                carried,
-                now,
+                db, version, form, form_def, parsed, arrival, carried
             )
             db.execute(
                 "update submissions set current_def_id = ?, edits = edits + 1, "
                 "review_state = 'edited', updated_at = ? where id = ?",
-                (def_id, now, submission["id"]),
+                (def_id, arrival.at, submission["id"]),
             )
             details = {
                 "instanceId": parsed.instance_id,
                 "submissionId": submission["id"],
                 "submissionDefId": def_id,
             }
-            self._audit(db, actor_id, "submission.update.version", form["id"], details)
+            action = "submission.update.version"
+            self._audit(db, arrival.actor_id, action, form["id"], details)
             return def_id
+
+    def _present_attachments(self, db, def_id: int) -> dict:
+        return {
+            r["name"]: (r["content"], r["content_type"])
+            for r in db.execute(
+                "select * from submission_attachments where def_id = ? and "
+                "content is not null",
+                (def_id,),
+            )
+        }
 
     def set_review_state(
         self, submission_id: int, review_state: str | None, *, actor_id=None
@@ -1131,17 +1085,8 @@ class Store:
                     if form_def is None:
                         raise Problem.form_version_not_found(parsed.version)
                     defs[parsed.version] = form_def
-                self._insert_submission(
-                    db,
-                    form,
-                    form_def,
-                    parsed,
-                    actor_id,
-                    device_id,
-                    None,
-                    {},
-                    stamp or clock.now(),
-                )
+                arrival = Arrival(actor_id, device_id, at=stamp or clock.now())
+                self._insert_submission(db, form, form_def, parsed, arrival)
                 count += 1
         return count
 
