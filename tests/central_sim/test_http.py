@@ -283,3 +283,28 @@ def test_csv_zip__headers_follow_central(api):
     assert repeat[1] == f"A,5,{instance_id},{instance_id}/household[1]"
     plain = api.get(f"{api.form}/submissions.csv").text.splitlines()
     assert plain[0] == root[0] and len(plain) == 2
+
+
+def test_openrosa__app_user_downloads_assigned_form(api):
+    user = api.post(f"{api.project}/app-users", json={"displayName": "dev"}).json()
+    api.post(f"{api.form}/assignments/2/{user['id']}").raise_for_status()
+    key = f"{api.root}/key/{user['token']}{api.project}"
+
+    listed = httpx.get(f"{key}/formList", headers=OPENROSA).text
+    download = listed.split("<downloadUrl>")[1].split("</downloadUrl>")[0]
+
+    assert download == f"{key}/forms/{forms.FORM_ID}.xml"
+    assert httpx.get(download).content == forms.xform()
+
+
+def test_openrosa__without_version_header__is_refused_in_xml(api):
+    response = api.get(f"{api.project}/formList")
+
+    assert response.status_code == 400
+    assert '<message nature="error">' in response.text
+
+
+def test_odata__invalid_skiptoken__is_400_35(api):
+    response = table(api, **{"$skiptoken": "02abc"})
+
+    assert (response.status_code, response.json()["code"]) == (400, 400.35)
