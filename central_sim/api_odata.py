@@ -342,8 +342,11 @@ def _submissions_table(request, query, form, form_def) -> Response:
     else:
         total, remaining = len(rendered), 0
     link = None
-    if rows and remaining - len(rendered) > 0:
-        link = next_url(request, {"instanceId": rows[-1]["instance_id"]})
+    if remaining - len(rendered) > 0:
+        # Even an empty page (a $skip past the end) links on, with a null cursor
+        # whose page is empty: Central's quirk, kept.
+        last = rows[-1]["instance_id"] if rows else None
+        link = next_url(request, {"instanceId": last})
     return _page(
         request, rendered, "Submissions", link, total if count_wanted else None
     )

@@ -308,3 +308,14 @@ def test_odata__invalid_skiptoken__is_400_35(api):
     response = table(api, **{"$skiptoken": "02abc"})
 
     assert (response.status_code, response.json()["code"]) == (400, 400.35)
+
+
+def test_odata__skip_past_the_end__links_to_an_empty_page(api):
+    for _ in range(2):
+        submit(api)
+
+    body = table(api, **{"$skip": 5, "$count": "true"}).json()
+    after = api.get(body["@odata.nextLink"]).json()
+
+    assert body["value"] == [] and body["@odata.count"] == 2
+    assert after["value"] == [] and "@odata.nextLink" not in after
