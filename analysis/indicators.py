@@ -21,9 +21,10 @@ Counting rules:
 - Denominators a case record cannot give: DR-13, DR-17 and PR-02 divide by the
   communes of the 2016-2020 list in the unit (156 for the province); a
   commune without an assessment counts as not meeting the criterion. CP-02
-  divides by the children under 16 of the reference table
-  ``data/child_population.csv`` (commune_code, year, children_under16) for the
-  period's last year, or the table the caller passes; a unit where a commune
+  divides by the children under 16 of the period's last year: the reference
+  table ``data/child_population.csv`` (commune_code, year, children_under16)
+  completed by the commune assessments' ``n_children_u16`` (see
+  ``analysis.population``), or the table the caller passes; a unit where a commune
   lacks a figure has no denominator, shown as such, and the sex and age
   breakdowns have none.
 - CP-03 (growth of abused children) compares the period with the same dates a
@@ -40,7 +41,8 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from analysis.catalogue import DATA_DIR, NO_SOURCE_VI, Indicator, load_catalogue
+from analysis import population
+from analysis.catalogue import NO_SOURCE_VI, Indicator, load_catalogue
 from analysis.forms import (
     CHILD,
     COMMUNE,
@@ -177,7 +179,7 @@ def compute_indicators(
         units=units,
         allowed=np.array([True, include_pending, False, False]),
         threshold=threshold,
-        population=_population(child_population),
+        population=_population(child_population, tables, include_pending),
         levels=LEVELS if level == "all" else (level,),
         start_values=start_values or {},
         used={f: np.zeros(p.n, dtype=bool) for f, p in prepared.items()}
@@ -221,10 +223,16 @@ def _inputs(run: _Run) -> pd.DataFrame | None:
     return inputs.sort_values(columns[:2], ignore_index=True)
 
 
-def _population(frame: pd.DataFrame | None) -> pd.DataFrame:
+def _population(
+    frame: pd.DataFrame | None,
+    tables: Mapping[str, pd.DataFrame] | None,
+    include_pending: bool,
+) -> pd.DataFrame:
     if frame is None:
-        frame = pd.read_csv(
-            DATA_DIR / "child_population.csv", dtype={"commune_code": str}
+        frame = population.child_population(
+            population.reference_table(),
+            (tables or {}).get(COMMUNE),
+            include_pending=include_pending,
         )
     missing = {"commune_code", "year", "children_under16"} - set(frame.columns)
     if missing:

@@ -57,6 +57,7 @@ COMMUNE_FIELDS = {
     "period_year": 2026,
     "district": "883",
     "commune": "30280",
+    "n_children_u16": None,
     "drug_situation": "none",
     "n_users_registered": 0,
     "n_users_counselled": None,
