@@ -42,6 +42,25 @@ def xform(version: str = "v1") -> bytes:
     return convert(xlsform=md, file_type=".md").xform.encode()
 
 
+def photo_xform() -> bytes:
+    """The test form with an image question (a binary field)."""
+    md = SURVEY_MD.replace(
+        "|        | geopoint        | location    | Location      |",
+        "|        | geopoint        | location    | Location      |\n"
+        "|        | image           | photo       | Photo         |",
+    )
+    return convert(xlsform=md, file_type=".md").xform.encode()
+
+
+def media_xform() -> bytes:
+    """The test form choosing from a CSV file, which Central expects as form media."""
+    md = SURVEY_MD.replace(
+        "|        | select_one yn   | consent     | Consent       |",
+        "|        | select_one_from_file communes.csv | consent | Consent |",
+    )
+    return convert(xlsform=md, file_type=".md").xform.encode()
+
+
 def new_instance_id() -> str:
     return f"uuid:{uuid.uuid4()}"
 

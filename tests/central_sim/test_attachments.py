@@ -45,17 +45,8 @@ def test_encrypted_submission__shows_only_id_and_system(session):
     assert ",not decrypted," in csv[1]
 
 
-PHOTO_FORM = forms.SURVEY_MD.replace(
-    "|        | geopoint        | location    | Location      |",
-    "|        | geopoint        | location    | Location      |\n"
-    "|        | image           | photo       | Photo         |",
-)
-
-
 def test_submission_attachment__listed_and_downloaded(session):
-    from pyxform.xls2xform import convert
-
-    xml = convert(xlsform=PHOTO_FORM, file_type=".md").xform.encode()
+    xml = forms.photo_xform()
     session.post(f"{session.project}/forms?publish=true", content=xml)
     instance_id = forms.new_instance_id()
     submission = forms.submission(instance_id=instance_id).replace(
@@ -72,16 +63,8 @@ def test_submission_attachment__listed_and_downloaded(session):
     assert (system["attachmentsPresent"], system["attachmentsExpected"]) == (1, 1)
 
 
-MEDIA_FORM = forms.SURVEY_MD.replace(
-    "|        | select_one yn   | consent     | Consent       |",
-    "|        | select_one_from_file communes.csv | consent | Consent |",
-)
-
-
 def test_form_media__uploaded_to_draft__appears_in_manifest(session):
-    from pyxform.xls2xform import convert
-
-    xml = convert(xlsform=MEDIA_FORM, file_type=".md").xform.encode()
+    xml = forms.media_xform()
     session.post(f"{session.project}/forms", content=xml).raise_for_status()
     expected = session.get(f"{session.form}/draft/attachments").json()
 

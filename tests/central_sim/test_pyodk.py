@@ -129,3 +129,23 @@ def test_app_users__created_with_forms__are_assigned(published, central_sim):
     assert users[0].type == "field_key" and users[0].token
     assert [u["id"] for u in listed] == [users[0].id]
     assert central_sim.store.is_assigned(actor_id=users[0].id, form_id=form["id"])
+
+
+def test_forms__update_with_media_only__publishes_a_new_version(pyodk_client, tmp_path):
+    xml = forms.media_xform().decode()
+    media = tmp_path / "communes.csv"
+    media.write_text("name,label\n30280,Long Xuyen\n")
+    pyodk_client.forms.create(definition=xml, attachments=[media])
+
+    media.write_text("name,label\n30280,Long Xuyên\n")
+    pyodk_client.forms.update(
+        forms.FORM_ID, attachments=[media], version_updater=lambda v: "v1-media2"
+    )
+
+    form = pyodk_client.forms.get(forms.FORM_ID)
+    content = pyodk_client.get(
+        f"projects/{pyodk_client.project_id}/forms/{forms.FORM_ID}"
+        "/attachments/communes.csv"
+    ).content
+    assert form.version == "v1-media2"
+    assert "Xuyên" in content.decode()
