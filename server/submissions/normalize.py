@@ -1,11 +1,12 @@
 """From the raw ledger to the typed tables.
 
 Each current submission version's OData row is converted by a plan compiled
-once per form version (``convert.py``). A submission either lands whole (its form-table row and all its repeat rows,
-replacing what was there) or is quarantined whole with its reasons; its typed
-rows are then removed, so a table never shows a half-converted or stale
-version. Reasons say what and where (form, version, submission, field path,
-expected type) and never quote a value: values may identify a child.
+once per form version (``convert.py``). A submission either lands whole (its
+form-table row and all its repeat rows, replacing what was there) or is
+quarantined whole with its reasons; its typed rows are then removed, so a
+table never shows a half-converted or stale version. Reasons say what and
+where (form, version, submission, field path, expected type) and never quote
+a value: values may identify a child.
 
 Writes are batched (COPY on PostgreSQL, one executemany elsewhere; deletes only
 for submissions that already have typed rows) because the pull normalizes
@@ -129,9 +130,7 @@ def normalize_batch(
     if not items:
         return {NORMALIZED: 0, QUARANTINED: 0}
     session.flush()  # the caller's new ledger rows need their ids
-    schema = load_schema(
-        session=session, project_id=project_id, xml_form_id=xml_form_id
-    )
+    schema = _merged_schema(session, project_id, xml_form_id)
     tables = ensure_tables(session=session, schema=schema) if schema else {}
     batch = _Batch()
     plans: dict[str, VersionPlan] = {}
@@ -150,6 +149,30 @@ def normalize_batch(
             xml_form_id,
         )
     return {NORMALIZED: len(batch.normalized), QUARANTINED: len(batch.failed)}
+
+
+def _merged_schema(session, project_id, xml_form_id) -> MergedSchema | None:
+    """The form's schema, merged again first if a stored version was never
+    merged (a FormVersion row written without register_form_version)."""
+    schema = load_schema(
+        session=session, project_id=project_id, xml_form_id=xml_form_id
+    )
+    if schema is None or not _has_unmerged(schema):
+        return schema
+    rebuild_schema(session=session, project_id=project_id, xml_form_id=xml_form_id)
+    return load_schema(session=session, project_id=project_id, xml_form_id=xml_form_id)
+
+
+def _has_unmerged(schema: MergedSchema) -> bool:
+    return any(
+        f.path not in schema.fields_by_path
+        for xform in schema.versions.values()
+        for f in xform.fields
+    ) or any(
+        r.path not in schema.repeat_tables
+        for xform in schema.versions.values()
+        for r in xform.repeats
+    )
 
 
 def _current_only(items: list[tuple[Submission, SubmissionVersion]]):

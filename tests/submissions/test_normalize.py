@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
-from server.submissions.models import QuarantineEntry, Submission
+from server.submissions.models import FormVersion, QuarantineEntry, Submission
 from server.submissions.normalize import (
     normalize_batch,
     register_form_version,
@@ -551,3 +551,16 @@ def test_normalize__vietnamese_text__stored_nfc(session):
     _normalize(session, _ledger(session, row))
 
     assert _rows(session)[0]["child_name"] == unicodedata.normalize("NFC", decomposed)
+
+
+def test_normalize__version_stored_without_registration__merged_first(session):
+    session.add(
+        FormVersion(
+            project_id=PROJECT, xml_form_id=FORM, version="v1", xml=build_xform(VISIT)
+        )
+    )
+
+    counts = _normalize(session, _ledger(session, odata_row(ANSWERS)))
+
+    assert counts == {"normalized": 1, "quarantined": 0}
+    assert _rows(session)[0]["age"] == 9
