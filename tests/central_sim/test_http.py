@@ -8,44 +8,7 @@ import httpx
 import pytest
 
 from tests.central_sim import forms
-
-XML = {"Content-Type": "application/xml"}
-OPENROSA = {"X-OpenRosa-Version": "1.0"}
-
-
-@pytest.fixture
-def api(central_sim, central_project_id):
-    client = httpx.Client(base_url=f"{central_sim.url}/v1", timeout=10)
-    token = client.post(
-        "/sessions",
-        json={"email": central_sim.email, "password": central_sim.password},
-    ).json()["token"]
-    client.headers["Authorization"] = f"Bearer {token}"
-    client.post(
-        f"/projects/{central_project_id}/forms?publish=true", content=forms.xform()
-    ).raise_for_status()
-    client.form = f"/projects/{central_project_id}/forms/{forms.FORM_ID}"
-    client.project = f"/projects/{central_project_id}"
-    client.root = f"{central_sim.url}/v1"
-    yield client
-    client.close()
-
-
-def submit(api, **kwargs) -> str:
-    instance_id = kwargs.pop("instance_id", None) or forms.new_instance_id()
-    xml = forms.submission(instance_id=instance_id, **kwargs)
-    api.post(f"{api.form}/submissions", content=xml, headers=XML).raise_for_status()
-    return instance_id
-
-
-def openrosa_post(client, url: str, xml: str, files=None):
-    parts = {"xml_submission_file": ("submission.xml", xml, "text/xml")}
-    parts.update(files or {})
-    return client.post(url, files=parts, headers=OPENROSA)
-
-
-def table(api, name="Submissions", **params):
-    return api.get(f"{api.form}.svc/{name}", params=params)
+from tests.central_sim.calls import OPENROSA, XML, openrosa_post, submit, table
 
 
 def test_no_auth__is_refused_with_401_2(api):
