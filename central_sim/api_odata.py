@@ -12,7 +12,7 @@ import re
 from urllib.parse import parse_qsl, unquote
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from central_sim import web
@@ -316,7 +316,8 @@ def _submissions_table(request, query, form, form_def) -> Response:
     limit = _int(query.get("$top"))
     count_wanted = web.is_true(query.get("$count"))
     where = compile_filter(query.get("$filter"))
-    base_sql = f"{_FROM} where s.form_id = ? and {where.sql}"
+    # The filter only reads the submissions table, so nothing needs the joins.
+    base_sql = f"from submissions s where s.form_id = ? and {where.sql}"
     params = [form["id"], *where.params]
     if limit is not None and limit <= 0:
         count = None
@@ -326,29 +327,68 @@ def _submissions_table(request, query, form, form_def) -> Response:
 
     cursor_sql, cursor_params = _cursor(store, form, query)
     offset = 0 if query.get("$skiptoken") else max(0, _int(query.get("$skip")) or 0)
-    paged = limit is not None or offset or query.get("$skiptoken")
-    sql = f"select {_ROW_COLUMNS} {base_sql}{cursor_sql} {_order(query)}"
+    sql = f"select s.id, s.instance_id {base_sql}{cursor_sql} {_order(query)}"
     sql += f" limit {limit if limit is not None else -1} offset {offset}"
-    rows = store.all(sql, *params, *cursor_params)
-    rendered = _render_roots(request, query, form_def, rows)
+    window = store.all(sql, *params, *cursor_params)
 
-    if paged:
-        # The filter only reads the submissions table, so counts skip the joins.
-        counted = f"from submissions s where s.form_id = ? and {where.sql}"
-        total = store.one(f"select count(*) {counted}", *params)[0]
+    if limit is not None or offset or query.get("$skiptoken"):
+        total = store.one(f"select count(*) {base_sql}", *params)[0]
         remaining = store.one(
-            f"select count(*) {counted}{cursor_sql}", *params, *cursor_params
+            f"select count(*) {base_sql}{cursor_sql}", *params, *cursor_params
         )[0]
     else:
-        total, remaining = len(rendered), 0
+        total, remaining = len(window), 0
     link = None
-    if remaining - len(rendered) > 0:
+    if remaining - len(window) > 0:
         # Even an empty page (a $skip past the end) links on, with a null cursor
         # whose page is empty: Central's quirk, kept.
-        last = rows[-1]["instance_id"] if rows else None
+        last = window[-1]["instance_id"] if window else None
         link = next_url(request, {"instanceId": last})
-    return _page(
-        request, rendered, "Submissions", link, total if count_wanted else None
+    rows = _rows_of(request, query, form_def, [r["id"] for r in window])
+    count = total if count_wanted else None
+    return _stream(request, rows, "Submissions", link, count)
+
+
+# Rows rendered per database read when streaming a large table.
+_BATCH = 2000
+
+
+def _rows_of(request, query, form_def, ids: list[int]):
+    """The rendered rows of these submissions, in this order, read in batches
+    so a whole table never sits in memory at once."""
+    store = web.store(request)
+    for start in range(0, len(ids), _BATCH):
+        batch = ids[start : start + _BATCH]
+        marks = ",".join("?" * len(batch))
+        found = {
+            r["id"]: r
+            for r in store.all(
+                f"select {_ROW_COLUMNS} {_FROM} where s.id in ({marks})", *batch
+            )
+        }
+        ordered = [found[i] for i in batch if i in found]
+        yield from _render_roots(request, query, form_def, ordered)
+
+
+def _stream(request, rows, table: str, next_link, count) -> Response:
+    """Central streams its tables; so does the simulator, in chunks of rows."""
+
+    def chunks():
+        yield '{"value":['
+        batch, first = [], True
+        for row in rows:
+            batch.append(row)
+            if len(batch) == _BATCH:
+                yield ("" if first else ",") + ",".join(batch)
+                batch, first = [], False
+        if batch:
+            yield ("" if first else ",") + ",".join(batch)
+        yield "]," + _footer(request, table, next_link, count)
+
+    return StreamingResponse(
+        (c.encode() for c in chunks()),
+        headers=_headers(),
+        media_type="application/json; charset=utf-8",
     )
 
 
