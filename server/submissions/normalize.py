@@ -14,7 +14,7 @@ while the next page is on its way and must keep up with Central.
 """
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,6 +47,7 @@ from server.submissions.schema import (
     ensure_tables,
     form_table_name,
     load_schema,
+    merge_media_choices,
     merge_version,
     rebuild_schema,
 )
@@ -64,10 +65,18 @@ LEDGER_CHUNK = 2000
 
 
 def register_form_version(
-    *, session: Session, project_id: int, xml_form_id: str, version: str, xml: str
+    *,
+    session: Session,
+    project_id: int,
+    xml_form_id: str,
+    version: str,
+    xml: str,
+    media: Mapping[str, bytes] | None = None,
 ) -> None:
     """Store a form version's XForm (or update it when Central's copy changed),
-    merge it into the form's schema and create or widen the typed tables."""
+    merge it into the form's schema and create or widen the typed tables.
+    ``media`` (file name -> content), when given, labels the choice lists
+    that live in CSV media files (districts, communes)."""
     xform = parse_xform(xml)
     row = session.exec(
         select(FormVersion)
@@ -92,6 +101,14 @@ def register_form_version(
     merge_version(
         session=session, project_id=project_id, xml_form_id=xml_form_id, xform=xform
     )
+    if media:
+        merge_media_choices(
+            session=session,
+            project_id=project_id,
+            xml_form_id=xml_form_id,
+            xform=xform,
+            media=media,
+        )
     schema = load_schema(
         session=session, project_id=project_id, xml_form_id=xml_form_id
     )

@@ -22,9 +22,13 @@ readers; two Central projects holding the same ``xml_form_id`` share a table
 (rows keep ``project_id``), so their versions must agree on types.
 """
 
+import csv
 import hashlib
+import io
 import logging
 import re
+import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -32,7 +36,7 @@ from sqlmodel import Session, select
 
 from server.db import AwareDateTime
 from server.submissions.models import FormChoice, FormField, FormVersion
-from server.submissions.xform import XField, XForm, XRepeat, parse_xform
+from server.submissions.xform import Choice, XField, XForm, XRepeat, parse_xform
 
 logger = logging.getLogger(__name__)
 
@@ -300,6 +304,10 @@ def _field_rows(session: Session, project_id: int, xml_form_id: str):
 
 
 def _merge_choices(session, project_id, xml_form_id, xform: XForm) -> None:
+    _upsert_choices(session, project_id, xml_form_id, xform.choices)
+
+
+def _upsert_choices(session, project_id, xml_form_id, lists) -> None:
     existing = {
         (row.list_name, row.name): row
         for row in session.exec(
@@ -308,7 +316,7 @@ def _merge_choices(session, project_id, xml_form_id, xform: XForm) -> None:
             .where(FormChoice.xml_form_id == xml_form_id)
         )
     }
-    for list_name, choices in xform.choices.items():
+    for list_name, choices in lists.items():
         for choice in choices or ():
             row = existing.get((list_name, choice.name))
             if row is None:
@@ -322,6 +330,37 @@ def _merge_choices(session, project_id, xml_form_id, xform: XForm) -> None:
                 session.add(row)
             row.label_vi = choice.label_vi or row.label_vi
             row.label_en = choice.label_en or row.label_en
+
+
+def merge_media_choices(
+    *,
+    session: Session,
+    project_id: int,
+    xml_form_id: str,
+    xform: XForm,
+    media: Mapping[str, bytes],
+) -> None:
+    """Labels of choice lists kept in the form's CSV media files (columns
+    ``name`` and ``label`` or ``label::Vietnamese (vi)`` / ``label::English
+    (en)``). XML media files are not read: their codes stay without labels."""
+    for list_name, file_name in xform.media_files.items():
+        content = media.get(file_name)
+        if content is None or not file_name.lower().endswith(".csv"):
+            continue
+        rows = csv.DictReader(io.StringIO(content.decode("utf-8-sig")))
+        choices = tuple(_csv_choice(row) for row in rows if row.get("name"))
+        _upsert_choices(session, project_id, xml_form_id, {list_name: choices})
+    session.flush()
+
+
+def _csv_choice(row: dict[str, str]) -> Choice:
+    label_vi = row.get("label::Vietnamese (vi)") or row.get("label") or None
+    label_en = row.get("label::English (en)") or None
+    return Choice(
+        name=row["name"].strip(),
+        label_vi=unicodedata.normalize("NFC", label_vi) if label_vi else None,
+        label_en=label_en,
+    )
 
 
 def load_schema(
@@ -368,6 +407,13 @@ def _assemble(project_id, xml_form_id, versions, rows, choices) -> MergedSchema:
     for table in tables.values():
         if table.repeat_path is not None:
             table.parent_repeat = _enclosing(table.repeat_path, repeat_tables)
+    # Lists kept in media files get no boolean columns, even once their
+    # labels are known: the columns would come and go with the media.
+    in_form = {
+        name: names
+        for name, names in choices.items()
+        if not any(x.choices.get(name, ()) is None for x in versions.values())
+    }
     by_column: dict[tuple[str, str], MergedField] = {}
     fields_by_path: dict[str, MergedField] = {}
     for row in rows:
@@ -378,7 +424,7 @@ def _assemble(project_id, xml_form_id, versions, rows, choices) -> MergedSchema:
             merged = MergedField(column=row.column, type=row.type, paths=[])
             by_column[(row.table_name, row.column)] = merged
             tables[row.table_name].fields.append(merged)
-        _describe_field(merged, row, choices)
+        _describe_field(merged, row, in_form)
         fields_by_path[row.path] = merged
     return MergedSchema(
         project_id, xml_form_id, tables, repeat_tables, fields_by_path, versions

@@ -8,9 +8,10 @@ plain ``<label>`` (a form without translations) counts as Vietnamese, the
 project's default language.
 
 Choices of ``select_one_from_file`` / ``select_multiple_from_file`` live in a
-media file (CSV or XML) that the XForm only names, so those lists are known by
-their instance id only: their codes are stored, their labels are not, and a
-``select_multiple`` over them gets no per-choice boolean columns.
+media file (CSV or XML) that the XForm only names (``XForm.media_files``), so
+the XForm alone gives their codes but not their labels; labels come from the
+CSV when it is handed to registration, and a ``select_multiple`` over such a
+list gets no per-choice boolean columns.
 """
 
 import re
@@ -102,6 +103,8 @@ class XForm:
     repeats: tuple[XRepeat, ...]
     # list_name -> choices; None for lists whose choices live in a media file.
     choices: dict[str, tuple[Choice, ...] | None] = field(default_factory=dict)
+    # list_name -> the media file holding its choices ("communes.csv").
+    media_files: dict[str, str] = field(default_factory=dict)
 
     def field_by_path(self) -> dict[str, XField]:
         return {f.path: f for f in self.fields}
@@ -151,6 +154,11 @@ class _Reader:
         choices: dict[str, tuple[Choice, ...] | None] = {}
         self._walk_instance(self.main, "", None, (), fields, repeats, choices)
         title = self.root.find(f"{XH}head/{XH}title")
+        media_files = {
+            name: _media_file(self.instances[name].get("src") or "")
+            for name, listed in choices.items()
+            if listed is None and name in self.instances
+        }
         return XForm(
             xml_form_id=self.main.get("id") or _local(self.main.tag),
             version=self.main.get("version") or "",
@@ -158,6 +166,7 @@ class _Reader:
             fields=tuple(fields),
             repeats=tuple(repeats),
             choices=choices,
+            media_files={k: v for k, v in media_files.items() if v},
         )
 
     def _main_instance(self) -> Element:
@@ -381,6 +390,11 @@ def _plain(element: Element | None) -> str | None:
         parts.append(child.tail or "")
     text = "".join(parts).strip()
     return unicodedata.normalize("NFC", text) if text else None
+
+
+def _media_file(src: str) -> str:
+    """ "jr://file-csv/communes.csv" -> "communes.csv"."""
+    return src.rsplit("/", 1)[-1] if src.startswith("jr://") else ""
 
 
 def _ref_of(itemset: Element, tag: str) -> str | None:

@@ -243,3 +243,32 @@ def test_form_table_name__unsafe_and_long_ids__become_valid_identifiers():
     assert len(long_name) == 63
     assert long_name == form_table_name("x" * 80, "member")
     assert fit_identifier("short") == "short"
+
+
+def test_register__csv_media__labels_choices_kept_in_files(session):
+    survey = """
+    | type | name | label |
+    | select_one_from_file communes.csv | commune | Xã |
+    | select_multiple_from_file communes.csv | visited | Xã đã đến |
+    """
+    media = {"communes.csv": "name,label,district\n30280,Phường Mỹ Bình,883\n"}
+
+    register_form_version(
+        session=session,
+        project_id=PROJECT,
+        xml_form_id=FORM,
+        version="v1",
+        xml=_form(survey, "v1"),
+        media={name: text.encode() for name, text in media.items()},
+    )
+
+    (choice,) = session.exec(select(FormChoice)).all()
+    assert (choice.list_name, choice.name, choice.label_vi) == (
+        "communes",
+        "30280",
+        "Phường Mỹ Bình",
+    )
+    assert _columns(session, "form_ag_schema") >= {"commune", "visited"}
+    assert not any(
+        c.startswith("visited__") for c in _columns(session, "form_ag_schema")
+    )

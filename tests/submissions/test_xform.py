@@ -184,3 +184,9 @@ def test_parse_xform__xml_entity_expansion__is_refused():
 
     with pytest.raises(InvalidInput):
         parse_xform(bomb)
+
+
+def test_parse_xform__choices_in_a_media_file__name_the_file():
+    form = parse_xform(build_xform(EVERY_TYPE))
+
+    assert form.media_files == {"communes": "communes.csv"}
