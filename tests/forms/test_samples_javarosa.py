@@ -18,7 +18,7 @@ from pyxform.validators.odk_validate import ODK_VALIDATE_PATH
 from server.forms import FORM_IDS, FORMS_DIR
 from server.forms.samples import generate
 from server.forms.xlsx import read_sheet
-from tests.forms.conftest import IN_CI
+from tests.fixtures.db import IN_CI
 
 pytestmark = pytest.mark.java
 

@@ -1,0 +1,76 @@
+"""From the XLSX forms to the plan's indicators through every real part: build,
+deploy to the Central simulator, submissions as Collect would send them,
+reviews on Central, the pull into typed tables, and the indicators."""
+
+import re
+
+import pytest
+
+from server.forms.deploy import deploy_forms
+from server.forms.samples import generate
+from server.indicators.service import Query, compute
+from server.submissions.service import form_status, run_pull
+
+YEAR = 2019
+COUNTS = {"ag_child_case": 150, "ag_commune_drugfree": 156, "ag_tip_review": 40}
+# Reviews set on Central before the pull: (approved, rejected) of the first ones.
+REVIEWS = {
+    "ag_child_case": (20, 0),
+    "ag_commune_drugfree": (100, 6),
+    "ag_tip_review": (20, 0),
+}
+INSTANCE_ID = re.compile(r"<instanceID>([^<]+)</instanceID>")
+
+
+def submit_and_review(pyodk_client, central_sim, project_id, built) -> dict:
+    """Seed each form, then review the first ones of each as REVIEWS says."""
+    seeded = {}
+    for xml_form_id, count in COUNTS.items():
+        documents = generate(
+            built[xml_form_id].xform.read_text(), count=count, seed=7, years=(YEAR,)
+        )
+        central_sim.store.bulk_submit(project_id, xml_form_id, documents)
+        ids = [INSTANCE_ID.search(d).group(1) for d in documents]
+        approved, rejected = REVIEWS[xml_form_id]
+        for position, instance_id in enumerate(ids[: approved + rejected]):
+            pyodk_client.submissions.review(
+                instance_id,
+                review_state="approved" if position < approved else "rejected",
+                form_id=xml_form_id,
+                project_id=project_id,
+            )
+        seeded[xml_form_id] = ids
+    return seeded
+
+
+@pytest.mark.java
+def test_forms_to_indicators__every_part_agrees_on_every_column(
+    built_forms, pyodk_client, central_sim, central_settings, session
+):
+    project_id = central_settings.central_project_id
+    deploy_forms(pyodk_client, project_id=project_id, built=list(built_forms.values()))
+    submit_and_review(pyodk_client, central_sim, project_id, built_forms)
+    settings = central_settings.model_copy(
+        update={"database_url": session.get_bind().url.render_as_string(False)}
+    )
+
+    run_pull(session=session, settings=settings)
+    status = {s["xml_form_id"]: s for s in form_status(session=session)}
+    # Threshold 1: no small-cell suppression, so every count can be read.
+    query = Query(periods=(str(YEAR),), level="province", threshold=1)
+    result = compute(session=session, query=query)
+
+    for xml_form_id, count in COUNTS.items():
+        assert status[xml_form_id]["counts"]["normalized"] == count
+        assert status[xml_form_id]["reconciles"]
+    assert not [w for w in result.warnings if "missing from the table" in w]
+    frame = result.frame
+    rows = frame[frame["breakdown"] == "total"].set_index("indicator")
+    # One assessment per commune in the year: every commune is in DR-13's cell,
+    # with the review states set on Central.
+    dr13 = rows.loc["DR-13"]
+    assert dr13["denominator"] == 156
+    assert (dr13["n_approved"], dr13["n_rejected"], dr13["n_pending"]) == (100, 6, 50)
+    # Every form-sourced indicator got data from its form's typed table.
+    for code in ("CP-01", "CP-04", "CP-05", "CP-06", "DR-01", "DR-06", "TV-01"):
+        assert rows.loc[code, "n_approved"] > 0, code
