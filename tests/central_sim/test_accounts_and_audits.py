@@ -86,3 +86,17 @@ def test_audits__create_review_and_edit__newest_first(admin_http):
         "/audits", params={"action": "form.submission.export"}
     ).json()
     assert len(exports) == 1
+
+
+def test_app_user__deleted__loses_access(admin_http, central_sim):
+    body = admin_http.post(
+        f"{admin_http.project}/app-users", json={"displayName": "d1"}
+    ).json()
+
+    deleted = admin_http.delete(f"{admin_http.project}/app-users/{body['id']}")
+
+    listed = admin_http.get(f"{admin_http.project}/app-users").json()
+    key = f"{admin_http.root}/key/{body['token']}{admin_http.project}/formList"
+    refused = httpx.get(key, headers={"X-OpenRosa-Version": "1.0"})
+    assert deleted.json() == {"success": True} and listed == []
+    assert refused.status_code == 401
