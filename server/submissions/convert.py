@@ -458,7 +458,7 @@ def not_decrypted(where: str) -> Problem:
     return Problem(
         "not_decrypted",
         None,
-        f"{where}: Central could not decrypt this submission (status "
-        "notDecrypted); give Central the form's passphrase or decrypt it, then "
-        "pull it again",
+        f"{where}: Central holds this submission encrypted and shows no answers "
+        "(status notDecrypted or missingEncryptedFormData); give Central the "
+        "form's passphrase or decrypt it, then pull it again",
     )

@@ -58,6 +58,9 @@ logger = logging.getLogger(__name__)
 NORMALIZED = "normalized"
 QUARANTINED = "quarantined"
 ID_CHUNK = 500
+# Central's __system/status for encrypted submissions it cannot show: no
+# answers reach OData.
+_UNREADABLE = {"notDecrypted", "missingEncryptedFormData"}
 LEDGER_CHUNK = 2000
 
 
@@ -210,7 +213,7 @@ def _one(schema, tables, plans, batch: _Batch, submission, version) -> None:
     form_version = version.form_version or system.get("formVersion")
     where = location(submission.xml_form_id, form_version, submission.submission_id)
     status = submission.central_status or system.get("status")
-    if status == "notDecrypted":
+    if status in _UNREADABLE:
         batch.failed.append((submission, version, [not_decrypted(where)]))
         return
     if schema is None or form_version not in schema.versions:
