@@ -67,6 +67,10 @@ create table if not exists submissions (
   unique (form_id, instance_id));
 create index if not exists submissions_order
   on submissions (form_id, created_at desc, id desc);
+-- Live (not deleted) submissions in OData order: pages and counts read only
+-- this index.
+create index if not exists submissions_live
+  on submissions (form_id, deleted_at, created_at, id);
 create table if not exists submission_defs (
   id integer primary key, submission_id integer not null, form_id integer not null,
   instance_id text not null, form_def_id integer not null, submitter_id integer,
