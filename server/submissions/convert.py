@@ -86,7 +86,7 @@ def compile_plan(schema: MergedSchema, version: str, tables) -> VersionPlan:
             path=xrepeat.path,
             name=xrepeat.name,
             table=table,
-            lookups=_lookups(xrepeat.local_path),
+            lookups=_repeat_lookups(schema, xrepeat.path, table),
             template=dict.fromkeys(c.name for c in tables[table].columns),
             fields=fields_by_repeat.get(xrepeat.path, []),
         )
@@ -100,6 +100,21 @@ def compile_plan(schema: MergedSchema, version: str, tables) -> VersionPlan:
         fields=fields_by_repeat.get(None, []),
         repeats=roots,
     )
+
+
+def _repeat_lookups(schema: MergedSchema, path: str, table: str):
+    """The repeat's own place first, then where it sat in other versions (a
+    repeat moved into or out of a group keeps its table)."""
+    local_paths = {
+        r.path: r.local_path for x in schema.versions.values() for r in x.repeats
+    }
+    others = [p for p, t in schema.repeat_tables.items() if t == table and p != path]
+    lookups: list[tuple[str, ...]] = []
+    for candidate in [path, *others]:
+        for segments in _lookups(local_paths.get(candidate, ())):
+            if segments not in lookups:
+                lookups.append(segments)
+    return tuple(lookups)
 
 
 def _local_paths(schema: MergedSchema) -> dict[str, tuple[str, ...]]:

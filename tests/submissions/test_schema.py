@@ -168,6 +168,27 @@ def test_merge__repeat_moved_into_a_group__stays_the_same_table(session):
     assert sorted(v["minutes"] for v in visits) == [5, 7]
 
 
+def test_merge__older_row_in_the_newer_structure__values_still_found(session):
+    # Whether Central renders an older version's row with that version's
+    # structure or the newest one, the moved field and repeat are found.
+    repeat = "| begin_repeat | visit | Lần |\n| integer | minutes | Phút |\n"
+    repeat += "| end_repeat | | |\n"
+    _register(session, V1 + repeat, "v1")
+    grouped = V2 + "| begin_group | follow_up | Theo dõi |\n" + repeat
+    grouped += "| end_group | | |\n"
+    _register(session, grouped, "v2")
+    newer_shape = {
+        "case_id": "A",
+        "child": {"name": "Lan"},
+        "follow_up": {"visit": [repeat_row({"minutes": 5})]},
+    }
+
+    _normalize(session, odata_row(newer_shape, form_version="v1"))
+
+    assert _by_case(session)["A"]["name"] == "Lan"
+    assert [v["minutes"] for v in _rows(session, "form_ag_schema__visit")] == [5]
+
+
 def test_merge__type_change__converts_what_it_can_and_quarantines_the_rest(session):
     _register(session, V1, "v1")
     _register(session, V1.replace("| integer | age |", "| text | age |"), "v2")
