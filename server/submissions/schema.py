@@ -238,10 +238,11 @@ class _Merger:
     def _new_column(self, table: str, xfield: XField) -> str:
         used = self.used.setdefault(table, set())
         standard = REPEAT_COLUMNS if table in self._repeat_tables() else FORM_COLUMNS
-        taken = used | set(standard)
+        # SQLite compares column names without case.
+        taken = {name.lower() for name in (*used, *standard)}
         for candidate in (xfield.name, "__".join(xfield.local_path)):
             column = column_name(candidate)
-            if not taken & set(_physical(column, xfield.type)):
+            if not taken & {p.lower() for p in _physical(column, xfield.type)}:
                 return column
         return _numbered(column_name(xfield.name), taken)
 
@@ -282,8 +283,9 @@ def _physical(column: str, kind: str) -> list[str]:
 
 
 def _numbered(base: str, taken: set[str]) -> str:
+    """``base_2``, ``base_3``... the first not in ``taken`` (lower case)."""
     number = 2
-    while fit_identifier(f"{base}_{number}") in taken:
+    while fit_identifier(f"{base}_{number}").lower() in taken:
         number += 1
     return fit_identifier(f"{base}_{number}")
 
@@ -450,14 +452,14 @@ def _describe_field(merged: MergedField, row: FormField, choices) -> None:
     merged.label_en = row.label_en or merged.label_en
     merged.sensitivity = row.sensitivity or merged.sensitivity
     if merged.type == "select_multiple" and row.list_name:
-        taken = set(merged.choice_columns.values())
+        taken = {c.lower() for c in merged.choice_columns.values()}
         for name in choices.get(row.list_name, []):
             if name not in merged.choice_columns:
                 column = column_name(f"{merged.column}__{name}")
-                if column in taken:
+                if column.lower() in taken:
                     column = _numbered(column, taken)
                 merged.choice_columns[name] = column
-                taken.add(column)
+                taken.add(column.lower())
 
 
 def sql_type(kind: str) -> sa.types.TypeEngine:

@@ -293,3 +293,13 @@ def test_register__csv_media__labels_choices_kept_in_files(session):
     assert not any(
         c.startswith("visited__") for c in _columns(session, "form_ag_schema")
     )
+
+
+def test_merge__name_clashing_with_a_standard_column__gets_another(session):
+    survey = "| type | name | label |\n| integer | Edits | Số lần sửa |\n"
+    _register(session, survey, "v1")
+
+    _normalize(session, odata_row({"Edits": 4}, form_version="v1", edits=1))
+
+    (row,) = _rows(session)
+    assert (row["edits"], row["Edits_2"]) == (1, 4)
