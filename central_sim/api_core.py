@@ -9,7 +9,8 @@ from central_sim import web
 from central_sim.problems import Problem
 
 
-async def _json_body(request: Request) -> dict:
+async def json_body(request: Request) -> dict:
+    """The JSON object sent; Central's 400.1 when it is not JSON."""
     raw = await request.body()
     try:
         data = json.loads(raw or b"{}")
@@ -19,7 +20,7 @@ async def _json_body(request: Request) -> dict:
 
 
 async def create_session(request: Request):
-    body = await _json_body(request)
+    body = await json_body(request)
     email, password = body.get("email"), body.get("password")
     if _blank(email) or _blank(password):
         raise Problem(
@@ -108,7 +109,7 @@ async def list_projects(request: Request):
 
 async def create_project(request: Request):
     web.require_admin(request)
-    body = await _json_body(request)
+    body = await json_body(request)
     name = body.get("name")
     if not isinstance(name, str) or not name:
         raise Problem(
@@ -159,7 +160,7 @@ async def list_app_users(request: Request):
 async def create_app_user(request: Request):
     project_id = web.int_param(request, "project_id")
     web.require_admin(request)
-    body = await _json_body(request)
+    body = await json_body(request)
     name = body.get("displayName")
     if not isinstance(name, str) or not name:
         raise Problem.missing_parameter("displayName")

@@ -1,7 +1,6 @@
 """Submissions over REST (XML body) and over OpenRosa (multipart), edits through
 ``deprecatedID``, review, comments, delete and restore, versions, attachments."""
 
-import json
 from urllib.parse import quote
 
 from starlette.requests import Request
@@ -9,7 +8,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from central_sim import web
-from central_sim.api_core import actor_json
+from central_sim.api_core import actor_json, json_body
 from central_sim.odata_rows import URI_SAFE
 from central_sim.problems import Problem
 from central_sim.store import Arrival, ParsedSubmission, parse_submission
@@ -183,10 +182,7 @@ async def submission_xml(request: Request):
 
 async def review(request: Request):
     _, row = _submission(request)
-    try:
-        body = json.loads(await request.body() or b"{}")
-    except ValueError as err:
-        raise Problem.unparseable("json", 0) from err
+    body = await json_body(request)
     store = web.store(request)
     if "reviewState" in body:
         state = body["reviewState"]
@@ -282,10 +278,7 @@ async def list_comments(request: Request):
 
 async def add_comment(request: Request):
     _, row = _submission(request)
-    try:
-        body = json.loads(await request.body() or b"{}")
-    except ValueError as err:
-        raise Problem.unparseable("json", 0) from err
+    body = await json_body(request)
     text = body.get("body")
     if not isinstance(text, str) or not text:
         raise Problem.missing_parameter("body")
