@@ -4,9 +4,11 @@ itself, in one thread, calling the same plain functions Celery tasks call."""
 import logging
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from typing import Any
 
+from server.errors import TrogiupError
 from server.settings import Settings
 from workers.schedule import SCHEDULE, Job
 
@@ -70,8 +72,20 @@ class EmbeddedScheduler:
         logger.info("running %s", job.name)
         try:
             self._functions[job.task](**job.kwargs, **self._extra)
-        except Exception:
-            logger.exception("%s failed; next try in %s", job.name, job.every)
+        except TrogiupError as err:
+            logger.error("%s failed [%s]: %s", job.name, err.code, err.message)
+        except Exception as err:
+            # An unexpected error's message may quote a submission's value, so
+            # only its type and where it was raised reach the log.
+            where = traceback.extract_tb(err.__traceback__)[-1]
+            logger.error(
+                "%s failed: %s at %s:%s; next try in %s",
+                job.name,
+                type(err).__name__,
+                where.filename,
+                where.lineno,
+                job.every,
+            )
 
     def _loop(self) -> None:
         while not self._stop.is_set():

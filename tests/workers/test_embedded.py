@@ -9,6 +9,8 @@ from tests.factories.sync import CentralActions, form_xml, submission_xml
 from workers.embedded import EmbeddedScheduler
 from workers.schedule import SCHEDULE, Job, beat_schedule
 
+HOUR = timedelta(hours=1)
+
 
 def test_schedule__beat_and_embedded_read_the_same_table():
     beat = beat_schedule()
@@ -56,3 +58,16 @@ def test_embedded_scheduler__a_failing_job_does_not_stop_the_others(monkeypatch)
 
     assert scheduler.run_due() == ["a", "b"]
     assert calls == ["fail", "fail"]
+
+
+def test_embedded_scheduler__failure_log_never_quotes_the_error_message(caplog):
+    def failing(**_):
+        raise ValueError("invalid literal for int(): 'Nguyễn Văn A'")
+
+    scheduler = EmbeddedScheduler((Job("a", "workers.submissions.pull", HOUR),))
+    scheduler._functions = {"workers.submissions.pull": failing}
+
+    scheduler.run_due()
+
+    assert "ValueError" in caplog.text
+    assert "Nguyễn" not in caplog.text
