@@ -13,8 +13,10 @@ for submissions that already have typed rows) because the pull normalizes
 while the next page is on its way and must keep up with Central.
 """
 
+import gc
 import logging
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -154,10 +156,11 @@ def normalize_batch(
     tables = ensure_tables(session=session, schema=schema) if schema else {}
     batch = _Batch()
     plans: dict[str, VersionPlan] = {}
-    for submission, version in _current_only(items):
-        _one(schema, tables, plans, batch, submission, version)
-    if tables:
-        _write(session, tables, schema, batch, [s for s, _ in items])
+    with _cyclic_gc_paused():
+        for submission, version in _current_only(items):
+            _one(schema, tables, plans, batch, submission, version)
+        if tables:
+            _write(session, tables, schema, batch, [s for s, _ in items])
     _set_state(session, batch.normalized, NORMALIZED)
     _set_state(session, [s for s, _, _ in batch.failed], QUARANTINED)
     _record_quarantine(session, project_id, xml_form_id, batch)
@@ -169,6 +172,21 @@ def normalize_batch(
             xml_form_id,
         )
     return {NORMALIZED: len(batch.normalized), QUARANTINED: len(batch.failed)}
+
+
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Converting a page allocates hundreds of thousands of small dicts and
+    tuples, none in a reference cycle; each allocation burst set off full
+    collections over the page's JSON held in the session, a fifth of the
+    batch's CPU time. Reference counting still frees everything meanwhile."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _merged_schema(session, project_id, xml_form_id) -> MergedSchema | None:
