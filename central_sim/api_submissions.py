@@ -11,7 +11,7 @@ from central_sim import web
 from central_sim.api_core import actor_json, json_body
 from central_sim.odata_rows import URI_SAFE
 from central_sim.problems import Problem
-from central_sim.store import Arrival, ParsedSubmission, parse_submission
+from central_sim.submission_xml import Arrival, ParsedSubmission, parse_submission
 
 FORM = "/v1/projects/{project_id}/forms/{xml_form_id}"
 SUBMISSION = f"{FORM}/submissions/{{instance_id}}"

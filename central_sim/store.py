@@ -8,14 +8,12 @@ XML parsing; that is what lets the simulator serve many thousand rows a second.
 
 import hashlib
 import json
-import re
 import secrets
 import sqlite3
 import threading
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -24,11 +22,19 @@ from defusedxml import ElementTree
 from central_sim import clock
 from central_sim.odata_rows import Schema, render_all
 from central_sim.problems import Problem
+from central_sim.submission_xml import (
+    Arrival,
+    ParsedSubmission,
+    expected_attachments,
+    parse_submission,
+)
 from central_sim.xform import (
     Field,
     FormDefinition,
-    local_name,
+    form_media,
     parse_xform,
+    refuse_file_like_id,
+    set_version,
 )
 
 SCHEMA = """
@@ -99,8 +105,6 @@ create table if not exists comments (
   body text not null, created_at text not null);
 """
 
-_MEDIA = re.compile(r"jr://(images|audio|video|file|file-csv)/([^\s\"'<>]+)")
-_MEDIA_TYPES = {"images": "image", "audio": "audio", "video": "video"}
 # Central's session lifetime.
 SESSION_HOURS = 24
 # Central gives app users a session that never expires.
@@ -111,114 +115,6 @@ _ADDED_COLUMNS = (
     ("projects", "actee_id", "text"),
     ("forms", "actee_id", "text"),
 )
-
-
-@dataclass(slots=True)
-class ParsedSubmission:
-    """What Central reads from a submission's XML before it looks the form up."""
-
-    xml: bytes
-    xml_form_id: str
-    version: str
-    instance_id: str
-    deprecated_id: str | None
-    instance_name: str | None
-    encrypted: bool
-    root: object
-
-
-@dataclass(slots=True)
-class Arrival:
-    """Who sent a submission version, from which device and client, with which
-    files, and when (now unless seeding backdates it)."""
-
-    actor_id: int
-    device_id: str | None = None
-    user_agent: str | None = None
-    files: dict[str, tuple[bytes, str]] = field(default_factory=dict)
-    at: str | None = None
-
-
-def _meta_text(root, *names: str) -> str | None:
-    current = root
-    for name in names:
-        current = next(
-            (
-                c
-                for c in current
-                if isinstance(c.tag, str) and local_name(c.tag) == name
-            ),
-            None,
-        )
-        if current is None:
-            return None
-    return current.text if current.text is not None else ""
-
-
-def parse_submission(xml: bytes) -> ParsedSubmission:
-    """Raise 400.2 as Central does when the XML or its form id cannot be read."""
-    try:
-        root = ElementTree.fromstring(xml)
-    except ElementTree.ParseError as err:
-        raise Problem.missing_parameter("form ID xml attribute") from err
-    xml_form_id = (root.get("id") or "").strip()
-    if not xml_form_id:
-        raise Problem.missing_parameter("form ID xml attribute")
-    instance_id = _meta_text(root, "meta", "instanceID") or _meta_text(
-        root, "instanceID"
-    )
-    encrypted = _meta_text(root, "base64EncryptedKey") is not None
-    if not instance_id and encrypted:
-        raise Problem.missing_parameter(
-            "instanceId (required for encrypted submissions)"
-        )
-    return ParsedSubmission(
-        xml=xml,
-        xml_form_id=xml_form_id,
-        version=root.get("version") or "",
-        instance_id=instance_id or str(uuid.uuid4()),
-        deprecated_id=_meta_text(root, "meta", "deprecatedID") or None,
-        instance_name=_meta_text(root, "meta", "instanceName"),
-        encrypted=encrypted,
-        root=root,
-    )
-
-
-def expected_attachments(parsed: ParsedSubmission, fields: list[Field]) -> list[str]:
-    """File names the submission refers to: binary fields' values, and for an
-    encrypted envelope its media and encrypted XML file."""
-    if parsed.encrypted:
-        names = [
-            c.text
-            for c in parsed.root.iter()
-            if isinstance(c.tag, str) and local_name(c.tag) == "file"
-        ]
-        enc = _meta_text(parsed.root, "encryptedXmlFile")
-        return [n for n in [*names, enc] if n]
-    binary = {f.path for f in fields if f.binary}
-    if not binary:
-        return []
-    names: list[str] = []
-
-    def visit(element, path: str) -> None:
-        for child in element:
-            if not isinstance(child.tag, str):
-                continue
-            child_path = f"{path}/{local_name(child.tag)}"
-            if child_path in binary and child.text and child.text.strip():
-                names.append(child.text.strip())
-            visit(child, child_path)
-
-    visit(parsed.root, "")
-    return list(dict.fromkeys(names))
-
-
-def form_media(xml: bytes) -> list[tuple[str, str]]:
-    """(name, type) of the media files a form refers to, as Central expects them."""
-    found: dict[str, str] = {}
-    for kind, name in _MEDIA.findall(xml.decode("utf-8", "replace")):
-        found.setdefault(name, _MEDIA_TYPES.get(kind, "file"))
-    return list(found.items())
 
 
 def _digest(name: str, data: bytes) -> str:
@@ -436,7 +332,7 @@ class Store:
     def create_form(self, *, project_id: int, xml: bytes, publish: bool) -> int:
         self.project(project_id)
         definition = parse_xform(xml)
-        _refuse_file_like_id(definition.xml_form_id)
+        refuse_file_like_id(definition.xml_form_id)
         with self.tx() as db:
             exists = db.execute(
                 "select 1 from forms where project_id = ? and xml_form_id = ?",
@@ -525,7 +421,7 @@ class Store:
         with self.tx() as db:
             def_id = draft["id"]
             if version:
-                xml = _set_version(bytes(draft["xml"]), version)
+                xml = set_version(bytes(draft["xml"]), version)
                 definition = parse_xform(xml)
                 def_id = self._insert_def(db, form["id"], definition, xml)
                 self._carry_attachments(db, draft["id"], def_id)
@@ -1103,39 +999,7 @@ def _field_key_token() -> str:
     return "".join(secrets.choice(alphabet) for _ in range(64))
 
 
-def _refuse_file_like_id(xml_form_id: str) -> None:
-    if re.search(r"\.(xlsx?|xml)$", xml_form_id):
-        raise Problem.unexpected_value(
-            "formId",
-            xml_form_id,
-            "The Form ID cannot end in .xls, .xlsx, or .xml. Please either specify "
-            "an allowed ID in the form itself, or rename the file (eg change "
-            "form.xls.xls to form.xls).",
-        )
-
-
 def _form_id_mismatch(xml_form_id: str) -> Problem:
     return Problem.unexpected_value(
         "form id", xml_form_id, "did not match the form ID in the URL"
     )
-
-
-def _set_version(xml: bytes, version: str) -> bytes:
-    """The form XML with its instance root's version attribute replaced or added,
-    as Central rewrites it when a version is given at publish time."""
-    text = xml.decode("utf-8")
-    instance = re.search(r"<(?:\w+:)?instance(?:\s[^>]*)?>\s*<([\w:.-]+)([^>]*)>", text)
-    if instance is None:
-        return xml
-    attrs = instance.group(2)
-    escaped = version.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
-    if re.search(r"\sversion=\"[^\"]*\"", attrs):
-        new_attrs = re.sub(
-            r"\sversion=\"[^\"]*\"", f' version="{escaped}"', attrs, count=1
-        )
-    else:
-        new_attrs = attrs.rstrip("/") + f' version="{escaped}"'
-        if attrs.endswith("/"):
-            new_attrs += "/"
-    start, end = instance.span(2)
-    return (text[:start] + new_attrs + text[end:]).encode("utf-8")

@@ -10,6 +10,8 @@ from defusedxml import ElementTree
 
 from central_sim.problems import Problem
 
+_MEDIA = re.compile(r"jr://(images|audio|video|file|file-csv)/([^\s\"'<>]+)")
+_MEDIA_TYPES = {"images": "image", "audio": "audio", "video": "video"}
 _ODATA_FIRST = re.compile(r"^([^a-z_])", re.IGNORECASE)
 _ODATA_REST = re.compile(r"([^a-z0-9_]+)", re.IGNORECASE)
 
@@ -182,3 +184,43 @@ def table_name(path: str) -> str:
 
 def repeat_tables(fields: list[Field]) -> list[str]:
     return [table_name(f.path) for f in fields if f.type == "repeat"]
+
+
+def form_media(xml: bytes) -> list[tuple[str, str]]:
+    """(name, type) of the media files a form refers to, as Central expects them."""
+    found: dict[str, str] = {}
+    for kind, name in _MEDIA.findall(xml.decode("utf-8", "replace")):
+        found.setdefault(name, _MEDIA_TYPES.get(kind, "file"))
+    return list(found.items())
+
+
+def refuse_file_like_id(xml_form_id: str) -> None:
+    if re.search(r"\.(xlsx?|xml)$", xml_form_id):
+        raise Problem.unexpected_value(
+            "formId",
+            xml_form_id,
+            "The Form ID cannot end in .xls, .xlsx, or .xml. Please either specify "
+            "an allowed ID in the form itself, or rename the file (eg change "
+            "form.xls.xls to form.xls).",
+        )
+
+
+def set_version(xml: bytes, version: str) -> bytes:
+    """The form XML with its instance root's version attribute replaced or added,
+    as Central rewrites it when a version is given at publish time."""
+    text = xml.decode("utf-8")
+    instance = re.search(r"<(?:\w+:)?instance(?:\s[^>]*)?>\s*<([\w:.-]+)([^>]*)>", text)
+    if instance is None:
+        return xml
+    attrs = instance.group(2)
+    escaped = version.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
+    if re.search(r"\sversion=\"[^\"]*\"", attrs):
+        new_attrs = re.sub(
+            r"\sversion=\"[^\"]*\"", f' version="{escaped}"', attrs, count=1
+        )
+    else:
+        new_attrs = attrs.rstrip("/") + f' version="{escaped}"'
+        if attrs.endswith("/"):
+            new_attrs += "/"
+    start, end = instance.span(2)
+    return (text[:start] + new_attrs + text[end:]).encode("utf-8")
