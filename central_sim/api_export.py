@@ -43,7 +43,7 @@ def _export(request: Request, *, root_only: bool):
 async def csv_zip(request: Request):
     form, tables, submissions = _export(request, root_only=False)
     media = []
-    if request.query_params.get("attachments") != "false":
+    if (request.query_params.get("attachments") or "").lower() != "false":
         store = web.store(request)
         for submission in submissions:
             media.extend(

@@ -118,7 +118,8 @@ def int_param(request: Request, name: str) -> int:
 
 
 def is_true(value: str | None) -> bool:
-    return value is not None and value.lower() in ("true", "1", "yes")
+    """Central's flag test: only the word true, in any case."""
+    return value is not None and value.lower() == "true"
 
 
 def search_params_string(pairs: list[tuple[str, str]]) -> str:
