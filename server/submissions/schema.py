@@ -497,13 +497,14 @@ def _columns(table: MergedTable) -> list[sa.schema.SchemaItem]:
         ]
     else:
         # Keyed by (submission_id, row_id): row ids come from Central and are
-        # only promised to be unique within their submission.
+        # only promised to be unique within their submission, and the key's
+        # first column serves the per-submission replace without an index.
         columns = [
-            sa.Column("row_id", sa.Text(), primary_key=True),
-            sa.Column("submission_id", sa.Text(), primary_key=True),
+            sa.Column("row_id", sa.Text(), nullable=False),
+            sa.Column("submission_id", sa.Text(), nullable=False),
             sa.Column("parent_row_id", sa.Text()),
             sa.Column("position", sa.Integer(), nullable=False),
-            sa.Index(fit_identifier(f"ix_{table.name}_submission_id"), "submission_id"),
+            sa.PrimaryKeyConstraint("submission_id", "row_id"),
         ]
     for merged in table.fields:
         columns += _field_columns(merged)
