@@ -24,9 +24,9 @@ the pages it committed and reads them again next time, where they change nothing
 a version already in the ledger is recognised by its instance id.
 
 Pages are read one or two ahead while the current one is stored. Storing and
-normalizing still cost more per row than Central takes to serve one (about 3x
-the raw fetch in ``benchmarks/sync.py``): the reading ahead hides the fetch, not
-the work.
+normalizing still cost more per row than serving one (in ``benchmarks/sync.py``
+a full pull takes 4-5x the simulator's raw fetch, 1.5-2x a real Central's
+observed rate): the reading ahead hides the fetch, not the work.
 """
 
 import logging
