@@ -54,6 +54,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
+    # 64 MiB of page cache instead of 2: a pull writes typed tables and their
+    # indexes page by page, and the default cache made it a third slower.
+    cursor.execute("PRAGMA cache_size=-65536")
     cursor.close()
 
 
