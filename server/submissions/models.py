@@ -10,7 +10,7 @@ review state, whether it is deleted, and where normalization put it.
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from server.db import AwareDateTime, utcnow
@@ -74,7 +74,11 @@ class Submission(SQLModel, table=True):
     """The current state of one logical submission."""
 
     __tablename__ = "submission"
-    __table_args__ = (UniqueConstraint("project_id", "xml_form_id", "submission_id"),)
+    __table_args__ = (
+        UniqueConstraint("project_id", "xml_form_id", "submission_id"),
+        # An incremental pull asks which submissions of a form are deleted.
+        Index("ix_submission_form_deleted", "project_id", "xml_form_id", "deleted_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     project_id: int = Field(index=True)
