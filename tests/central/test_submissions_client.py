@@ -203,3 +203,14 @@ def test_next_link__cut_short_body__is_retried(waits):
 
     assert rows == ["a", "b"]
     assert adapter.urls[1] == adapter.urls[2] == nxt
+
+
+def test_submission_xml__of_an_edited_version__uses_the_versions_path(waits):
+    api, adapter = central([(200, b"<data id='f'/>")], waits)
+
+    xml = api.submission_xml("f", "uuid:1", instance_id="uuid:2")
+
+    assert xml == "<data id='f'/>"
+    assert adapter.urls == [
+        f"{BASE}/v1/projects/1/forms/f/submissions/uuid%3A1/versions/uuid%3A2.xml"
+    ]
