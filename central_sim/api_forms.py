@@ -121,6 +121,18 @@ async def form_xml(request: Request):
     return Response(bytes(form_def["xml"]), media_type=web.XML_UTF8)
 
 
+async def version_xml(request: Request):
+    """A published version's XForm, as Central keeps every version it published."""
+    project_id = web.int_param(request, "project_id")
+    store = web.store(request)
+    form = store.form(project_id, request.path_params["xml_form_id"])
+    _require_form_reader(request, form)
+    form_def = store.def_for_version(form["id"], request.path_params["version"])
+    if form_def is None:
+        raise Problem.not_found()
+    return Response(bytes(form_def["xml"]), media_type=web.XML_UTF8)
+
+
 async def draft_xml(request: Request):
     project_id = web.int_param(request, "project_id")
     web.require_admin(request)
@@ -339,6 +351,7 @@ routes = [
     Route("/v1/projects/{project_id}/forms/{xml_form_id}.xml", form_xml),
     Route(FORM, get_form, methods=["GET"]),
     Route(f"{FORM}/versions", list_versions, methods=["GET"]),
+    Route(f"{FORM}/versions/{{version}}.xml", version_xml, methods=["GET"]),
     Route(f"{FORM}/fields", form_fields, methods=["GET"]),
     Route(f"{FORM}/manifest", manifest, methods=["GET"]),
     Route(f"{FORM}/attachments", form_attachments, methods=["GET"]),

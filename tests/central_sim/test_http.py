@@ -226,6 +226,20 @@ def test_forms__publishing_an_existing_version__is_409_6(api):
     assert (response.status_code, response.json()["code"]) == (409, 409.6)
 
 
+def test_forms__every_published_version__keeps_its_xform(api):
+    api.post(f"{api.form}/draft", content=forms.xform("v2"), headers=XML)
+    api.post(f"{api.form}/draft/publish")
+
+    first = api.get(f"{api.form}/versions/v1.xml")
+    second = api.get(f"{api.form}/versions/v2.xml")
+    unknown = api.get(f"{api.form}/versions/v9.xml")
+
+    assert first.status_code == second.status_code == 200
+    assert 'version="v1"' in first.text
+    assert 'version="v2"' in second.text
+    assert (unknown.status_code, unknown.json()["code"]) == (404, 404.1)
+
+
 def test_csv_zip__headers_follow_central(api):
     instance_id = submit(api)
 
