@@ -246,6 +246,21 @@ def test_pull__new_form_version__is_registered_before_its_submissions(
     assert rows[instance_id]["form_version"] == "v2"
 
 
+def test_pull__first_pull_after_two_versions__registers_the_older_one_too(
+    session, central, actions
+):
+    older = actions.submit(submission_xml(seed=1))
+    actions.publish_version(form_xml("v2", with_remark=True), "v2")
+    newer = actions.submit(submission_xml(version="v2", seed=2))
+
+    result = run(session, central)
+
+    # v1 is no longer the current version: its XForm comes from /versions/v1.xml.
+    assert (result.normalized, result.quarantined) == (2, 0)
+    versions = {r["submission_id"]: r["form_version"] for r in typed(session)}
+    assert versions == {older: "v1", newer: "v2"}
+
+
 def test_pull__attachments__are_stored_once_by_hash(session, central, actions):
     photo = b"\xff\xd8\xff same photo bytes"
     ids = [actions.submit(submission_xml(photo="p.jpg", seed=n)) for n in range(3)]
