@@ -1,29 +1,18 @@
 """GET /api/v1/indicators and the snapshots. Thin: each route calls the service
 the CLI calls. Who may call them is decided elsewhere."""
 
-from collections.abc import Iterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel
-from sqlmodel import Session
 
 from analysis.output import records, to_csv, to_table
-from server.db import get_engine
+from server.deps import SessionDep
 from server.errors import InvalidInput
 from server.indicators import service
 
 router = APIRouter(prefix="/api/v1/indicators", tags=["indicators"])
-
-
-def _session(request: Request) -> Iterator[Session]:
-    url = request.app.state.settings.effective_database_url
-    with Session(get_engine(url)) as session:
-        yield session
-
-
-SessionDep = Annotated[Session, Depends(_session)]
 
 
 class SnapshotRequest(BaseModel):

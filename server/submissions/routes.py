@@ -3,14 +3,14 @@ route calls the service the CLI calls. Who may call them is decided elsewhere.""
 
 import logging
 import threading
-from collections.abc import Iterator
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Request
+from fastapi import APIRouter, BackgroundTasks
 from pydantic import BaseModel
 from sqlmodel import Session
 
 from server.db import get_engine
+from server.deps import SessionDep, SettingsDep
 from server.errors import Conflict, TrogiupError
 from server.settings import Settings
 
@@ -22,19 +22,6 @@ PULL_TASK = "workers.submissions.pull"
 # One pull at a time per process: two would read the same pages and one of them
 # would only fail on the ledger's unique keys.
 _pull_lock = threading.Lock()
-
-
-def _settings(request: Request) -> Settings:
-    return request.app.state.settings
-
-
-def _session(request: Request) -> Iterator[Session]:
-    with Session(get_engine(_settings(request).effective_database_url)) as session:
-        yield session
-
-
-SessionDep = Annotated[Session, Depends(_session)]
-SettingsDep = Annotated[Settings, Depends(_settings)]
 
 
 class PullRequest(BaseModel):
@@ -59,7 +46,10 @@ def start_pull(
     if not settings.embedded:
         from workers.celery_app import make_celery
 
-        task = make_celery(settings).send_task(PULL_TASK, kwargs=request)
+        # A pull on demand is rare: a short-lived app whose broker connections
+        # are closed on the way out beats a pool that outlives its settings.
+        with make_celery(settings) as celery:
+            task = celery.send_task(PULL_TASK, kwargs=request)
         return {"status": "queued", "task_id": task.id, **request}
     if not _pull_lock.acquire(blocking=False):
         raise Conflict("A pull is already running; try again when it has finished")

@@ -14,7 +14,7 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from server.app import create_app
-from server.indicators.routes import _session
+from server.deps import database_session
 from server.settings import Settings
 
 
@@ -51,7 +51,7 @@ def client(form_tables, tmp_path):
         with Session(form_tables) as session:
             yield session
 
-    app.dependency_overrides[_session] = session_override
+    app.dependency_overrides[database_session] = session_override
     return Client(app)
 
 
