@@ -156,7 +156,7 @@ def normalize_batch(
     tables = ensure_tables(session=session, schema=schema) if schema else {}
     batch = _Batch()
     plans: dict[str, VersionPlan] = {}
-    with _cyclic_gc_paused():
+    with cyclic_gc_paused():
         for submission, version in _current_only(items):
             _one(schema, tables, plans, batch, submission, version)
         if tables:
@@ -175,11 +175,12 @@ def normalize_batch(
 
 
 @contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
-    """Converting a page allocates hundreds of thousands of small dicts and
-    tuples, none in a reference cycle; each allocation burst set off full
-    collections over the page's JSON held in the session, a fifth of the
-    batch's CPU time. Reference counting still frees everything meanwhile."""
+def cyclic_gc_paused() -> Iterator[None]:
+    """Storing and converting a page allocates hundreds of thousands of small
+    dicts, tuples and ledger objects, none in a reference cycle; each
+    allocation burst set off collections over the page's JSON, a fifth of the
+    batch's CPU time and over a third of a pull's. Reference counting still
+    frees everything meanwhile. Nested uses leave the outermost to resume."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:

@@ -264,7 +264,9 @@ class _FormPull:
 
     def _store_pages(self, pages: Iterable[Any], stage: str, ids: set[str]) -> None:
         for page in prefetched(pages, depth=self.options.prefetch):
-            self._store(page.rows, ids)
+            # Per page, so that anything the page left in a cycle is collected.
+            with normalize.cyclic_gc_paused():
+                self._store(page.rows, ids)
             self.progress(stage, len(page.rows))
 
     def _store(self, rows: list[dict[str, Any]], ids: set[str]) -> None:
