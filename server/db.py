@@ -3,11 +3,14 @@
 SQLite (the embedded default) and PostgreSQL (production) are chosen by URL only.
 """
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
+import orjson
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import DateTime, Engine, event
@@ -60,7 +63,19 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def json_text(value: Any) -> str:
+    """JSON columns' text. orjson writes the ledger's OData rows four times
+    faster than the standard library, which cost a tenth of a pull's time.
+    What orjson refuses (integers beyond 64 bits, keys that are not strings)
+    is written by the standard library, as it was before."""
+    try:
+        return orjson.dumps(value).decode()
+    except orjson.JSONEncodeError:
+        return json.dumps(value)
+
+
 def make_engine(url: str, **kwargs) -> Engine:
+    kwargs.setdefault("json_serializer", json_text)
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":

@@ -42,3 +42,18 @@ def test_aware_datetime__refuses_a_naive_value(session):
     )
     with pytest.raises(Exception, match="naive datetime"):
         session.commit()
+
+
+def test_json_column__keeps_every_value_orjson_refuses_too(session):
+    # orjson writes JSON columns; an integer beyond 64 bits goes through the
+    # standard library instead and must come back unchanged.
+    details = {"big": 2**70, "text": "Trẻ em", "nested": {"n": [1, 2.5, None, True]}}
+    record(session=session, actor="tester", action="case.view", resource_type="case")
+    session.commit()
+    event = session.exec(select(AuditEvent)).one()
+    event.details = details
+    session.add(event)
+    session.commit()
+    session.expire_all()
+
+    assert session.exec(select(AuditEvent)).one().details == details
