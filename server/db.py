@@ -84,6 +84,12 @@ def make_engine(url: str, **kwargs) -> Engine:
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
+    # psycopg prepares a statement run five times, and PostgreSQL may then plan
+    # it once for any parameters. For the ledger's lookups of hundreds of ids
+    # in a table whose statistics lag behind a pull, that plan compared every
+    # row with every id: a second --full pull of 10,000 submissions took 8.7 s
+    # instead of 1.3 s. Each statement is planned for its own values instead.
+    kwargs.setdefault("connect_args", {"prepare_threshold": None})
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
