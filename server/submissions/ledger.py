@@ -268,19 +268,16 @@ class _Inserts:
 
 
 def _insert_many(session: Session, table: sa.Table, rows: list[dict]) -> None:
-    """One executemany straight to the driver, each column's bind processing
-    applied once per value: SQLAlchemy's own handling of each parameter set
-    cost more than the rest of storing a page."""
+    """Rows straight to the driver (COPY on PostgreSQL, one executemany
+    elsewhere), each column's bind processing applied once per value:
+    SQLAlchemy's own handling of each parameter set cost more than the rest of
+    storing a page, and on PostgreSQL COPY writes a page in a fraction of an
+    executemany's time."""
     connection = session.connection()
     dialect = connection.dialect
     columns = [c for c in table.columns if c.name in rows[0]]
     quote = dialect.identifier_preparer.quote
-    marker = "?" if dialect.paramstyle == "qmark" else "%s"
-    sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608 - model names
-        quote(table.name),
-        ", ".join(quote(c.name) for c in columns),
-        ", ".join([marker] * len(columns)),
-    )
+    names = ", ".join(quote(c.name) for c in columns)
     processors = [
         (c.name, c.type.dialect_impl(dialect).bind_processor(dialect)) for c in columns
     ]
@@ -291,6 +288,16 @@ def _insert_many(session: Session, table: sa.Table, rows: list[dict]) -> None:
         )
         for row in rows
     ]
+    if dialect.name == "postgresql":
+        cursor = connection.connection.cursor()
+        with cursor.copy(f"COPY {quote(table.name)} ({names}) FROM STDIN") as copy:
+            for values in params:
+                copy.write_row(values)
+        return
+    marker = "?" if dialect.paramstyle == "qmark" else "%s"
+    markers = ", ".join([marker] * len(columns))
+    # Names come from the models and are quoted by the dialect.
+    sql = f"INSERT INTO {quote(table.name)} ({names}) VALUES ({markers})"  # noqa: S608
     connection.exec_driver_sql(sql, params)
 
 
