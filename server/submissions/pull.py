@@ -25,8 +25,9 @@ a version already in the ledger is recognised by its instance id.
 
 Pages are read one or two ahead while the current one is stored. Storing and
 normalizing still cost more per row than serving one (in ``benchmarks/sync.py``
-a full pull takes 4-5x the simulator's raw fetch, 1.5-2x a real Central's
-observed rate): the reading ahead hides the fetch, not the work.
+a full pull takes 3-4x the simulator's raw fetch, 1.1-1.2x a real Central's
+observed rate): the reading ahead hides the fetch, not the work, which holds
+the interpreter lock all along.
 """
 
 import logging
