@@ -148,19 +148,3 @@ def _current(session, project_id, xml_form_id, submission_id) -> Submission:
 
 def _aware(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
-
-
-def drop_typed_tables(engine) -> None:
-    """Drop the typed tables normalization created at run time. They are not in
-    the SQLModel metadata, so the database fixture does not empty them, and a
-    test that commits would leave rows for the next test on PostgreSQL (whose
-    schema lives for the whole run)."""
-    from sqlalchemy import inspect, text
-    from sqlmodel import SQLModel
-
-    known = set(SQLModel.metadata.tables) | {"alembic_version"}
-    with engine.begin() as connection:
-        preparer = connection.dialect.identifier_preparer
-        for name in inspect(connection).get_table_names():
-            if name.startswith("form_") and name not in known:
-                connection.execute(text(f"DROP TABLE {preparer.quote(name)}"))

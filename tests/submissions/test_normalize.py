@@ -4,7 +4,6 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pandas
-import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
@@ -19,20 +18,12 @@ from server.submissions.reader import describe_typed_tables, typed_table
 from tests.contract.xforms import NESTED_FORM_ID, NESTED_FORM_XML
 from tests.factories.submissions import (
     build_xform,
-    drop_typed_tables,
     encrypted_odata_row,
     ledger_submission,
     odata_row,
     repeat_row,
     xlsform_md,
 )
-
-
-@pytest.fixture(autouse=True)
-def _fresh_typed_tables(request):
-    if "engine" in request.fixturenames:
-        drop_typed_tables(request.getfixturevalue("engine"))
-
 
 PROJECT = 1
 CONTRACT_FIXTURE = (

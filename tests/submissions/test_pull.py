@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
-from sqlmodel import SQLModel, func, select
+from sqlmodel import func, select
 
 from server.central.submissions import RetryPolicy
 from server.errors import CentralError
@@ -33,21 +33,6 @@ from tests.factories.sync import (
 FAST_RETRY = RetryPolicy(attempts=3, first_wait=0.01, max_wait=0.02)
 TABLE = "form_sync_visit"
 REPEAT_TABLE = "form_sync_visit__member"
-
-
-@pytest.fixture(autouse=True)
-def no_typed_tables(engine):
-    """Typed tables are created at run time, outside the models the database
-    fixture empties; on the shared PostgreSQL a previous test's would remain."""
-    drop_typed_tables(engine)
-
-
-def drop_typed_tables(engine):
-    models = SQLModel.metadata.tables
-    with engine.begin() as conn:
-        for name in sa.inspect(conn).get_table_names():
-            if name.startswith("form_") and name not in models:
-                conn.execute(sa.text(f'DROP TABLE "{name}"'))
 
 
 @pytest.fixture

@@ -9,18 +9,10 @@ from server.submissions.normalize import normalize_batch, register_form_version
 from server.submissions.quarantine import count_by_form, list_entries, retry
 from tests.factories.submissions import (
     build_xform,
-    drop_typed_tables,
     ledger_submission,
     odata_row,
     xlsform_md,
 )
-
-
-@pytest.fixture(autouse=True)
-def _fresh_typed_tables(request):
-    if "engine" in request.fixturenames:
-        drop_typed_tables(request.getfixturevalue("engine"))
-
 
 PROJECT = 1
 SURVEY = "| type | name | label |\n| integer | age | Tuổi |\n"

@@ -18,7 +18,6 @@ from tests.factories.sync import (
     many_submissions,
     submission_xml,
 )
-from tests.submissions.test_pull import drop_typed_tables
 
 
 def call(app, method: str, url: str, **kwargs) -> httpx.Response:
@@ -35,7 +34,6 @@ def call(app, method: str, url: str, **kwargs) -> httpx.Response:
 
 @pytest.fixture
 def settings(central_settings, engine):
-    drop_typed_tables(engine)
     url = engine.url.render_as_string(hide_password=False)
     yield central_settings.model_copy(update={"database_url": url})
     # The app and the command keep one engine per URL; close its connections.

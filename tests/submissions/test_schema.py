@@ -1,4 +1,3 @@
-import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
@@ -8,19 +7,11 @@ from server.submissions.reader import typed_table
 from server.submissions.schema import fit_identifier, form_table_name
 from tests.factories.submissions import (
     build_xform,
-    drop_typed_tables,
     ledger_submission,
     odata_row,
     repeat_row,
     xlsform_md,
 )
-
-
-@pytest.fixture(autouse=True)
-def _fresh_typed_tables(request):
-    if "engine" in request.fixturenames:
-        drop_typed_tables(request.getfixturevalue("engine"))
-
 
 PROJECT = 1
 FORM = "ag_schema"
