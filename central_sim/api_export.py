@@ -12,7 +12,7 @@ FORM = "/v1/projects/{project_id}/forms/{xml_form_id}"
 _COLUMNS = (
     "s.id, s.instance_id, s.created_at, s.submitter_id, a.display_name, "
     "d.attachments_present, d.attachments_expected, d.encrypted, s.review_state, "
-    "s.device_id, s.edits, s.form_version, d.xml, d.id as def_id"
+    "s.device_id, s.edits, s.form_version, d.xml, d.id as def_id, fd.key_id"
 )
 
 
@@ -29,6 +29,7 @@ def _export(request: Request, *, root_only: bool):
         # The condition comes from the whitelist in odata_filter.
         f"select {_COLUMNS} from submissions s "  # noqa: S608
         "join submission_defs d on d.id = s.current_def_id "
+        "join form_defs fd on fd.id = d.form_def_id "
         "left join actors a on a.id = s.submitter_id "
         f"where s.form_id = ? and {where.sql} order by s.created_at desc, s.id desc",
         form["id"],
@@ -41,22 +42,34 @@ def _export(request: Request, *, root_only: bool):
 
 
 async def csv_zip(request: Request):
+    """With media unless ``attachments=false``; then Central names the file
+    ``<form>.csv.zip`` rather than ``<form>.zip``."""
     form, tables, submissions = _export(request, root_only=False)
-    media = []
-    if (request.query_params.get("attachments") or "").lower() != "false":
-        store = web.store(request)
-        for submission in submissions:
-            media.extend(
-                (a["name"], bytes(a["content"]))
-                for a in store.submission_attachments(submission["def_id"])
-                if a["content"] is not None
-            )
+    with_media = (request.query_params.get("attachments") or "").lower() != "false"
+    media = _media(web.store(request), submissions) if with_media else []
     name = csv_export.sanitize_filename(form["xml_form_id"])
+    filename = f"{name}.zip" if with_media else f"{name}.csv.zip"
     return Response(
         csv_export.zip_export(form["xml_form_id"], tables, media),
         media_type="application/zip",
-        headers={"Content-Disposition": web.content_disposition(f"{name}.zip")},
+        headers={"Content-Disposition": web.content_disposition(filename)},
     )
+
+
+def _media(store, submissions) -> list[tuple[str, bytes]]:
+    """The files Central puts under ``media/``: never an envelope's encrypted
+    XML, and nothing of an encrypted form, whose files only a passphrase (which
+    the simulator does not take) would decrypt."""
+    media = []
+    for submission in submissions:
+        if submission["key_id"] is not None:
+            continue
+        media.extend(
+            (a["name"], bytes(a["content"]))
+            for a in store.submission_attachments(submission["def_id"])
+            if a["content"] is not None
+        )
+    return media
 
 
 async def csv_root(request: Request):

@@ -29,7 +29,7 @@ def form_json(form, form_def, *, draft: bool = False) -> dict:
         "createdAt": form["created_at"],
         "updatedAt": form["updated_at"],
         "webformsEnabled": True,
-        "keyId": None,
+        "keyId": form_def["key_id"] if form_def is not None else None,
         "version": form_def["version"] if form_def is not None else None,
         "hash": form_def["hash"] if form_def is not None else None,
         "sha": form_def["sha"] if form_def is not None else None,

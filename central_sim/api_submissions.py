@@ -288,32 +288,60 @@ async def add_comment(request: Request):
     return web.json_response(comment)
 
 
-async def list_attachments(request: Request):
-    _, row = _submission(request)
-    store = web.store(request)
-    rows = store.submission_attachments(row["current_def_id"])
-    return web.json_response(
-        [{"name": a["name"], "exists": a["content"] is not None} for a in rows]
-    )
+def _attachments_json(store, def_id: int) -> list[dict]:
+    return [
+        {"name": a["name"], "exists": a["content"] is not None}
+        for a in store.submission_attachments(def_id)
+    ]
 
 
-async def get_attachment(request: Request):
-    _, row = _submission(request)
-    name = request.path_params["name"]
+def _attachment_response(store, def_id: int, name: str) -> Response:
     found = next(
         (
             a
-            for a in web.store(request).submission_attachments(row["current_def_id"])
+            for a in store.submission_attachments(def_id)
             if a["name"] == name and a["content"] is not None
         ),
         None,
     )
     if found is None:
         raise Problem.not_found()
+    kind = found["content_type"] or "application/octet-stream"
+    # Central lets a browser show JPEG, PNG and GIF in place; the rest downloads.
+    disposition = "inline" if kind in _INLINE_TYPES else "attachment"
     return Response(
         bytes(found["content"]),
-        media_type=found["content_type"] or "application/octet-stream",
-        headers={"Content-Disposition": web.content_disposition(name)},
+        media_type=kind,
+        headers={"Content-Disposition": web.content_disposition(name, disposition)},
+    )
+
+
+_INLINE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif"})
+
+
+async def list_attachments(request: Request):
+    _, row = _submission(request)
+    return web.json_response(
+        _attachments_json(web.store(request), row["current_def_id"])
+    )
+
+
+async def get_attachment(request: Request):
+    _, row = _submission(request)
+    return _attachment_response(
+        web.store(request), row["current_def_id"], request.path_params["name"]
+    )
+
+
+async def version_attachments(request: Request):
+    return web.json_response(
+        _attachments_json(web.store(request), _version(request)["id"])
+    )
+
+
+async def version_attachment(request: Request):
+    return _attachment_response(
+        web.store(request), _version(request)["id"], request.path_params["name"]
     )
 
 
@@ -454,6 +482,16 @@ routes = [
     Route(f"{SUBMISSION}/versions", list_versions, methods=["GET"]),
     Route(f"{SUBMISSION}/versions/{{version_id}}.xml", version_xml, methods=["GET"]),
     Route(f"{SUBMISSION}/versions/{{version_id}}", get_version, methods=["GET"]),
+    Route(
+        f"{SUBMISSION}/versions/{{version_id}}/attachments",
+        version_attachments,
+        methods=["GET"],
+    ),
+    Route(
+        f"{SUBMISSION}/versions/{{version_id}}/attachments/{{name}}",
+        version_attachment,
+        methods=["GET"],
+    ),
     Route(f"{SUBMISSION}/comments", list_comments, methods=["GET"]),
     Route(f"{SUBMISSION}/audits", list_audits, methods=["GET"]),
     Route(f"{SUBMISSION}/comments", add_comment, methods=["POST"]),

@@ -58,6 +58,9 @@ create table if not exists form_defs (
   name text, xml blob not null, hash text, sha text, sha256 text, key text,
   fields text not null, draft_token text, created_at text not null,
   published_at text);
+-- Public keys of encrypted forms, one row per distinct key, as Central names them.
+create table if not exists keys (
+  id integer primary key, public text not null unique, created_at text not null);
 create table if not exists form_attachments (
   form_def_id integer not null, name text not null, type text not null,
   content blob, content_type text, hash text, updated_at text,
@@ -114,6 +117,7 @@ _ADDED_COLUMNS = (
     ("actors", "last_login_at", "text"),
     ("projects", "actee_id", "text"),
     ("forms", "actee_id", "text"),
+    ("form_defs", "key_id", "integer"),
 )
 
 
@@ -307,7 +311,8 @@ class Store:
         ]
         def_id = db.execute(
             "insert into form_defs (form_id, version, name, xml, hash, sha, sha256, "
-            "key, fields, draft_token, created_at) values (?,?,?,?,?,?,?,?,?,?,?)",
+            "key, key_id, fields, draft_token, created_at) "
+            "values (?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 form_id,
                 definition.version,
@@ -317,6 +322,7 @@ class Store:
                 _digest("sha1", xml),
                 _digest("sha256", xml),
                 definition.public_key,
+                self._ensure_key(db, definition.public_key),
                 json.dumps(fields),
                 secrets.token_urlsafe(48),
                 clock.now(),
@@ -328,6 +334,18 @@ class Store:
                 (def_id, name, kind),
             )
         return def_id
+
+    def _ensure_key(self, db, public: str | None) -> int | None:
+        """The id of a form's public key; forms sharing a key share its id."""
+        if public is None:
+            return None
+        db.execute(
+            "insert into keys (public, created_at) values (?, ?) "
+            "on conflict (public) do nothing",
+            (public, clock.now()),
+        )
+        found = db.execute("select id from keys where public = ?", (public,))
+        return found.fetchone()[0]
 
     def create_form(self, *, project_id: int, xml: bytes, publish: bool) -> int:
         self.project(project_id)

@@ -135,11 +135,12 @@ def _form_encode(text: str) -> str:
 XML_UTF8 = "application/xml; charset=utf-8"
 
 
-def content_disposition(filename: str) -> str:
-    """Central's attachment header: a plain name and an RFC 5987 one."""
+def content_disposition(filename: str, kind: str = "attachment") -> str:
+    """Central's download header: a plain name and an RFC 5987 one; ``kind`` is
+    ``inline`` for what a browser may show in place."""
     plain = filename.replace('"', "")
     return (
-        f'attachment; filename="{plain}"; '
+        f'{kind}; filename="{plain}"; '
         f"filename*=UTF-8''{quote(filename, safe=URI_COMPONENT_SAFE)}"
     )
 
