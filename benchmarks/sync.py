@@ -15,9 +15,12 @@ the pull's overlap window sees only the newest few.
 ``--central-url`` runs the same measurements against another Central, a real
 one on loopback for instance (email and password from
 ``TROGIUP_BENCH_CENTRAL_EMAIL`` and ``TROGIUP_BENCH_CENTRAL_PASSWORD``). It
-seeds a new project over HTTP, so every submission has a submission date of
-about now and an incremental window would cover them all: that mode leaves the
-incremental pull out.
+seeds a new project over HTTP (``--project-id N`` reuses one seeded before),
+so every submission has a submission date of about now and an incremental
+window would cover them all: that mode leaves the incremental pull out. Let
+Central's PostgreSQL analyze the new rows first (autovacuum does in time;
+``ANALYZE`` at once): on fresh statistics a real Central served this form
+several times slower.
 """
 
 import argparse
@@ -64,13 +67,17 @@ def main(argv: list[str] | None = None) -> None:
         default=None,
         help="measure against this Central instead of a simulator (see above)",
     )
+    parser.add_argument(
+        "--project-id",
+        type=int,
+        default=None,
+        help="with --central-url: a project seeded before, with --sizes rows",
+    )
     args = parser.parse_args(argv or [])
     for size in args.sizes:
         with tempfile.TemporaryDirectory(prefix="trogiup-bench-") as folder:
             if args.central_url:
-                _one_size_elsewhere(
-                    size, Path(folder), args.central_url, args.database_url
-                )
+                _one_size_elsewhere(size, Path(folder), args)
             else:
                 _one_size(size, Path(folder), args.database_url)
 
@@ -79,34 +86,40 @@ def _one_size(size: int, folder: Path, database_url: str | None) -> None:
     say(f"-- {size:,} submissions of {XML_FORM_ID} (0-4 repeat rows each)")
     project_id, seconds = _seed(folder / "central.sqlite3", size)
     say(f"seeded the simulator in {seconds:.1f} s")
-    with _simulator(folder) as url:
-        settings = _settings(url, project_id, folder, database_url)
-        figures = _measure(settings, size)
+    with _simulator(folder) as simulator:
+        settings = _settings(simulator.url, project_id, folder, database_url)
+        figures = _measure(settings, size, server_pid=simulator.process.pid)
     _report(size, figures)
 
 
-def _one_size_elsewhere(
-    size: int, folder: Path, url: str, database_url: str | None
-) -> None:
+def _one_size_elsewhere(size: int, folder: Path, args: argparse.Namespace) -> None:
+    url = args.central_url
     email = os.environ["TROGIUP_BENCH_CENTRAL_EMAIL"]
     password = os.environ["TROGIUP_BENCH_CENTRAL_PASSWORD"]
     say(f"-- {size:,} submissions of {XML_FORM_ID} (0-4 repeat rows each), {url}")
-    project_id, seconds = _seed_over_http(url, email, password, size)
-    say(f"seeded a new project ({project_id}) over HTTP in {seconds:.1f} s")
+    project_id = args.project_id
+    if project_id is None:
+        project_id, seconds = _seed_over_http(url, email, password, size)
+        say(f"seeded a new project ({project_id}) over HTTP in {seconds:.1f} s")
     settings = _settings(
-        url, project_id, folder, database_url, email=email, password=password
+        url, project_id, folder, args.database_url, email=email, password=password
     )
     _report(size, _measure(settings, size, incremental=False), simulator=False)
 
 
 def _measure(
-    settings: Settings, size: int, *, incremental: bool = True
+    settings: Settings,
+    size: int,
+    *,
+    incremental: bool = True,
+    server_pid: int | None = None,
 ) -> dict[str, float]:
     figures = {}
     central = _central(settings)
     # The simulator renders each row on its first read and keeps it; Central
     # renders on every read. The first read is the one like Central's.
-    figures["raw"] = _timed(lambda: _raw_fetch(central, size))
+    with _CPU(server_pid, figures, "raw"):
+        figures["raw"] = _timed(lambda: _raw_fetch(central, size))
     figures["raw_warm"] = _timed(lambda: _raw_fetch(central, size))
     figures["by_hand"] = _timed(lambda: _by_hand(central, size))
     engine = make_engine(
@@ -114,7 +127,8 @@ def _measure(
     )
     upgrade(engine)
     with Session(engine) as session:
-        figures["pull"] = _timed(lambda: _pull(session, central, expect_new=size))
+        with _CPU(server_pid, figures, "pull"):
+            figures["pull"] = _timed(lambda: _pull(session, central, expect_new=size))
         if incremental:
             _submit_new(central, settings)
             figures["incremental"] = _timed(
@@ -206,6 +220,8 @@ def _report(size: int, f: dict[str, float], *, simulator: bool = True) -> None:
     say(line("pyodk get_table paged + pandas.json_normalize", f["by_hand"]))
     say(line("trogiup full pull (fetch + ledger + normalize)", f["pull"]))
     say(line("trogiup --full again (nothing changed)", f["full_again"]))
+    say(_cpu_line("raw fetch", f, "raw"))
+    say(_cpu_line("full pull", f, "pull"))
     if not simulator:
         say(
             "ratio full pull / raw fetch:        "
@@ -236,9 +252,47 @@ def _report(size: int, f: dict[str, float], *, simulator: bool = True) -> None:
     )
 
 
+def _cpu_line(name: str, f: dict[str, float], key: str) -> str:
+    line = f"  CPU of the {name}: trogiup {f[f'{key}_cpu']:.2f} s"
+    if f"{key}_server_cpu" in f:
+        line += f", the simulator {f[f'{key}_server_cpu']:.2f} s"
+    return line
+
+
 def say(text: str) -> None:
     sys.stdout.write(text + "\n")
     sys.stdout.flush()
+
+
+class _CPU:
+    """CPU seconds spent in a block by this process (every thread) and, when
+    its pid is given, by the server: on a machine that runs both, their sum
+    over the cores bounds how fast the block can be."""
+
+    def __init__(self, server_pid: int | None, figures: dict, name: str) -> None:
+        self.server_pid, self.figures, self.name = server_pid, figures, name
+
+    def __enter__(self) -> None:
+        self.client = time.process_time()
+        self.server = _process_cpu(self.server_pid)
+
+    def __exit__(self, *exc) -> None:
+        self.figures[f"{self.name}_cpu"] = time.process_time() - self.client
+        server = _process_cpu(self.server_pid)
+        if server is not None and self.server is not None:
+            self.figures[f"{self.name}_server_cpu"] = server - self.server
+
+
+def _process_cpu(pid: int | None) -> float | None:
+    """User and system CPU seconds of a running process, from /proc (Linux)."""
+    if pid is None:
+        return None
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    # utime and stime are fields 14 and 15 of stat(5); 12 and 13 after the name.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _timed(work: Callable[[], None]) -> float:
@@ -274,7 +328,7 @@ class _simulator:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
-    def __enter__(self) -> str:
+    def __enter__(self) -> "_simulator":
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
@@ -297,7 +351,8 @@ class _simulator:
             stderr=subprocess.DEVNULL,
         )
         _wait_for_port(port)
-        return f"http://127.0.0.1:{port}"
+        self.url = f"http://127.0.0.1:{port}"
+        return self
 
     def __exit__(self, *exc) -> None:
         self.process.terminate()
