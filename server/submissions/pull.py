@@ -24,10 +24,11 @@ the pages it committed and reads them again next time, where they change nothing
 a version already in the ledger is recognised by its instance id.
 
 Pages are read one or two ahead while the current one is stored. Storing and
-normalizing still cost more per row than serving one (in ``benchmarks/sync.py``
-a full pull takes 3-4x the simulator's raw fetch, 1.1-1.2x a real Central's
-observed rate): the reading ahead hides the fetch, not the work, which holds
-the interpreter lock all along.
+normalizing still cost more per row than the simulator takes to serve one (in
+``benchmarks/sync.py`` a full pull takes about 3x its raw fetch, 1.5x a real
+Central's): the reading ahead hides the fetch, not the work, which holds the
+interpreter lock all along. Handing rows over as a page streams in was slower
+still, the reading thread waiting for the lock.
 """
 
 import logging
