@@ -3,6 +3,7 @@ forms, ids and counts only, never an answer from a submission."""
 
 import json
 import sys
+from datetime import datetime
 
 import typer
 from rich import box
@@ -11,6 +12,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlmodel import Session
 
+from analysis.periods import TIMEZONE
 from server.central.submissions import DEFAULT_PAGE_SIZE
 from server.db import get_engine
 from server.settings import get_settings
@@ -119,7 +121,7 @@ def _status_table(status: list[dict]) -> Table:
     table.add_column("adds up", no_wrap=True)
     for form in status:
         last = form["last_run"] or {}
-        when = (form["last_pull_at"] or "never")[:16].replace("T", " ")
+        when = local_time(form["last_pull_at"]) or "never"
         if last.get("status") == "failed":
             when += " (failed since)"
         counts = form["counts"]
@@ -130,6 +132,18 @@ def _status_table(status: list[dict]) -> Table:
             "yes" if form["reconciles"] else "NO",
         )
     return table
+
+
+def local_time(text: str | None) -> str:
+    """A stored instant as people in An Giang read it: Vietnam's time, to the
+    minute, with its offset so that nobody takes it for UTC."""
+    if not text:
+        return ""
+    return (
+        datetime.fromisoformat(text)
+        .astimezone(TIMEZONE)
+        .strftime("%Y-%m-%d %H:%M %z")[:-2]
+    )
 
 
 @quarantine_app.command("list")
@@ -156,7 +170,7 @@ def quarantine_list(
             e["code"],
             e["field"] or "",
             e["reason"],
-            (e["created_at"] or "")[:19],
+            local_time(e["created_at"]),
         )
     out.print(table)
 

@@ -12,6 +12,7 @@ from server.app import create_app
 from server.cli import app as cli_app
 from server.db import get_engine
 from server.settings import get_settings
+from server.submissions.cli import local_time
 from tests.factories.sync import (
     CentralActions,
     form_xml,
@@ -103,6 +104,22 @@ def test_cli__status_json__lists_each_form(cli, actions):
     assert result.exit_code == 0, result.output
     (form,) = json.loads(result.output)
     assert form["counts"]["submissions"] == 1 and form["cursor"]["submission_date"]
+
+
+def test_cli__status_table__gives_the_last_pull_in_vietnam_time(cli, actions):
+    actions.submit(submission_xml(seed=1))
+    cli("pull")
+    (form,) = json.loads(cli("status", "--format", "json").output)
+
+    result = cli("status")
+
+    assert result.exit_code == 0, result.output
+    assert local_time(form["last_pull_at"]) in result.output
+
+
+def test_local_time__an_instant__is_read_in_vietnam_with_its_offset():
+    assert local_time("2026-03-31T18:30:00+00:00") == "2026-04-01 01:30 +07"
+    assert local_time(None) == ""
 
 
 def test_cli__pull_of_unknown_form__fails_with_a_clear_message(cli, actions):
