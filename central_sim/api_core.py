@@ -166,8 +166,10 @@ async def create_app_user(request: Request):
         raise Problem.missing_parameter("displayName")
     store = web.store(request)
     created = store.create_app_user(project_id=project_id, display_name=name)
+    body = app_user_json(store.actor(created["id"]))
+    body["createdAt"] = created["createdAt"]
     session = {"csrf": created["csrf"], "expiresAt": created["expiresAt"]}
-    return web.json_response({**app_user_json(store.actor(created["id"])), **session})
+    return web.json_response({**body, **session})
 
 
 async def delete_app_user(request: Request):

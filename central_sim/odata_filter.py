@@ -154,7 +154,7 @@ class _Parser:
         self.take()
         if name.text == "now":
             self._expect_close()
-            return _Operand("?", [clock.now()], "column:time")
+            return _Operand("?", [clock.wall()], "column:time")
         if name.text not in (*_EXTRACT, "second"):
             raise Problem(
                 501.4,

@@ -14,7 +14,7 @@ import threading
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from defusedxml import ElementTree
@@ -193,8 +193,8 @@ class Store:
         if row is None or not secrets.compare_digest(row["password"], digest):
             raise Problem.authentication_failed()
         token = secrets.token_urlsafe(48)
-        moment = datetime.now(UTC)
-        created = clock.iso(moment)
+        created = clock.now()
+        moment = datetime.fromisoformat(created.replace("Z", "+00:00"))
         expires = clock.iso(moment + timedelta(hours=SESSION_HOURS))
         csrf = secrets.token_urlsafe(48)
         with self.tx() as db:
@@ -202,8 +202,10 @@ class Store:
                 "insert into sessions values (?, ?, ?, ?, ?)",
                 (token, row["id"], csrf, created, expires),
             )
+            # Central stamps the login in a statement of its own.
             db.execute(
-                "update actors set last_login_at = ? where id = ?", (created, row["id"])
+                "update actors set last_login_at = ? where id = ?",
+                (clock.now(), row["id"]),
             )
         return {
             "token": token,
@@ -217,7 +219,7 @@ class Store:
             "select a.* from sessions s join actors a on a.id = s.actor_id "
             "where s.token = ? and s.expires_at > ? and a.deleted_at is null",
             token,
-            clock.now(),
+            clock.wall(),
         )
         if row is not None:
             return row
@@ -385,7 +387,8 @@ class Store:
             )
         with self.tx() as db:
             db.execute(
-                "update forms set draft_def_id = null where id = ?", (form["id"],)
+                "update forms set draft_def_id = null, updated_at = ? where id = ?",
+                (clock.now(), form["id"]),
             )
             self._drop_def(db, draft["id"])
 
@@ -549,12 +552,19 @@ class Store:
                 "created_at) values ('field_key', ?, ?, ?, ?)",
                 (display_name, token, project_id, now),
             ).lastrowid
-            csrf = secrets.token_urlsafe(48)
+            csrf, created = secrets.token_urlsafe(48), clock.now()
             db.execute(
                 "insert into sessions values (?, ?, ?, ?, ?)",
-                (token, actor_id, csrf, now, FOREVER),
+                (token, actor_id, csrf, created, FOREVER),
             )
-        return {"id": actor_id, "csrf": csrf, "expiresAt": FOREVER}
+        # Central answers with the session's fields over the actor's, createdAt
+        # included: a moment after the app user's own.
+        return {
+            "id": actor_id,
+            "csrf": csrf,
+            "expiresAt": FOREVER,
+            "createdAt": created,
+        }
 
     def app_users(self, project_id: int) -> list[sqlite3.Row]:
         self.project(project_id)
@@ -1003,7 +1013,7 @@ class Store:
                     if form_def is None:
                         raise Problem.form_version_not_found(parsed.version)
                     defs[parsed.version] = form_def
-                arrival = Arrival(actor_id, device_id, at=stamp or clock.now())
+                arrival = Arrival(actor_id, device_id, at=stamp or clock.wall())
                 self._insert_submission(db, form, form_def, parsed, arrival)
                 count += 1
         return count
