@@ -101,6 +101,7 @@ def test_edit__keeps_logical_id_and_counts_edits(published):
     published.submissions.create(
         xml=forms.submission(instance_id=original, age=30), form_id=forms.FORM_ID
     )
+    before = published.submissions.get_table(forms.FORM_ID)["value"][0]
     edited = forms.new_instance_id()
 
     published.submissions.edit(
@@ -117,6 +118,7 @@ def test_edit__keeps_logical_id_and_counts_edits(published):
     )
     assert (row["__system"]["edits"], row["__system"]["reviewState"]) == (1, "edited")
     assert row["__system"]["updatedAt"] is not None
+    assert row["__system"]["submissionDate"] == before["__system"]["submissionDate"]
 
 
 def test_app_users__created_with_forms__are_assigned(published, central_sim):
