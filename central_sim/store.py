@@ -183,20 +183,25 @@ class Store:
             )
             return cursor.lastrowid
 
-    def login(self, *, email: str, password: str) -> dict:
+    def user(self, *, email: str, password: str) -> sqlite3.Row:
+        """The user with this email and password, or Central's 401.2."""
         digest = _digest("sha256", (password or "").encode())
         row = self.one(
-            "select id, password from actors where type = 'user' and email = ? "
+            "select * from actors where type = 'user' and email = ? "
             "and deleted_at is null",
             email or "",
         )
         if row is None or not secrets.compare_digest(row["password"], digest):
             raise Problem.authentication_failed()
-        token = secrets.token_urlsafe(48)
+        return row
+
+    def login(self, *, email: str, password: str) -> dict:
+        row = self.user(email=email, password=password)
+        token = _token()
         created = clock.now()
         moment = datetime.fromisoformat(created.replace("Z", "+00:00"))
         expires = clock.iso(moment + timedelta(hours=SESSION_HOURS))
-        csrf = secrets.token_urlsafe(48)
+        csrf = _token()
         with self.tx() as db:
             db.execute(
                 "insert into sessions values (?, ?, ?, ?, ?)",
@@ -258,7 +263,10 @@ class Store:
         return row
 
     def projects(self) -> list[sqlite3.Row]:
-        return self.all("select * from projects where deleted_at is null order by name")
+        return self.all(
+            "select * from projects where deleted_at is null "
+            "order by coalesce(archived, 0), name"
+        )
 
     # Forms
 
@@ -281,6 +289,15 @@ class Store:
         if form["current_def_id"] is None:
             raise Problem.not_found()
         return form, self.form_def(form["current_def_id"])
+
+    def visible_form(self, project_id: int, xml_form_id: str) -> tuple:
+        """The form with its published version, or its draft when it has
+        never been published."""
+        form = self.form(project_id, xml_form_id)
+        def_id = form["current_def_id"] or form["draft_def_id"]
+        if def_id is None:
+            raise Problem.not_found()
+        return form, self.form_def(def_id)
 
     def draft_form(self, project_id: int, xml_form_id: str) -> tuple:
         form = self.form(project_id, xml_form_id)
@@ -326,7 +343,7 @@ class Store:
                 definition.public_key,
                 self._ensure_key(db, definition.public_key),
                 json.dumps(fields),
-                secrets.token_urlsafe(48),
+                _token(),
                 clock.now(),
             ),
         ).lastrowid
@@ -403,7 +420,7 @@ class Store:
             raise Problem.unexpected_value(
                 "xmlFormId",
                 definition.xml_form_id,
-                "The XForm ID in the form does not match the form you are updating.",
+                "does not match the form you are updating",
             )
         with self.tx() as db:
             previous = form["draft_def_id"] or form["current_def_id"]
@@ -546,13 +563,13 @@ class Store:
         """The new app user's id and its never-expiring session."""
         self.project(project_id)
         with self.tx() as db:
-            token, now = _field_key_token(), clock.now()
+            token, now = _token(), clock.now()
             actor_id = db.execute(
                 "insert into actors (type, display_name, token, project_id, "
                 "created_at) values ('field_key', ?, ?, ?, ?)",
                 (display_name, token, project_id, now),
             ).lastrowid
-            csrf, created = secrets.token_urlsafe(48), clock.now()
+            csrf, created = _token(), clock.now()
             db.execute(
                 "insert into sessions values (?, ?, ?, ?, ?)",
                 (token, actor_id, csrf, created, FOREVER),
@@ -625,6 +642,15 @@ class Store:
             raise Problem.not_found()
         return row
 
+    def find_submission(self, form_id: int, instance_id: str) -> sqlite3.Row | None:
+        """The live submission with this logical instanceID, if there is one."""
+        return self.one(
+            "select * from submissions where form_id = ? and instance_id = ? and "
+            "deleted_at is null",
+            form_id,
+            instance_id,
+        )
+
     def any_def(self, form_id: int, instance_id: str) -> sqlite3.Row | None:
         return self.one(
             "select d.*, s.deleted_at as submission_deleted_at from submission_defs d "
@@ -660,7 +686,23 @@ class Store:
                     [str(form["id"]), parsed.instance_id, "f"],
                     "submissions",
                 )
+            self._refuse_used_instance_id(db, form["id"], parsed.instance_id)
             return self._insert_submission(db, form, form_def, parsed, arrival)
+
+    def _refuse_used_instance_id(self, db, form_id: int, instance_id: str) -> None:
+        """Central's database refuses an instanceID that any version of the
+        form's submissions already has (its trigger's "ODK06"), as 409.3 with
+        the field and value as plain strings."""
+        used = db.execute(
+            "select 1 from submission_defs where form_id = ? and instance_id = ?",
+            (form_id, instance_id),
+        ).fetchone()
+        if used is not None:
+            raise Problem(
+                409.3,
+                f"A resource already exists with instanceID value(s) of {instance_id}.",
+                {"fields": "instanceID", "values": instance_id},
+            )
 
     def _insert_submission(self, db, form, form_def, parsed, arrival) -> int:
         arrival.at = arrival.at or clock.now()
@@ -827,16 +869,7 @@ class Store:
     ) -> int:
         arrival.at = arrival.at or clock.now()
         with self.tx() as db:
-            if db.execute(
-                "select 1 from submission_defs where form_id = ? and instance_id = ?",
-                (form["id"], parsed.instance_id),
-            ).fetchone():
-                raise Problem(
-                    409.8,
-                    "You tried to update a submission, but the instanceID you "
-                    "provided already exists on this server. Please try again with "
-                    "a unique instanceID.",
-                )
+            self._refuse_used_instance_id(db, form["id"], parsed.instance_id)
             carried = self._present_attachments(db, submission["current_def_id"])
             db.execute(
                 "update submission_defs set current = 0 where submission_id = ?",
@@ -911,26 +944,13 @@ class Store:
             ),
         )
 
-    def log_export(self, *, actor_id: int, form_id: int) -> None:
-        with self.tx() as db:
-            self._audit(db, actor_id, "form.submission.export", form_id, None)
-
-    def audits(
-        self,
-        *,
-        submission_id: int | None = None,
-        action: str | None = None,
-        limit: int | None = None,
-    ) -> list[dict]:
-        """Newest first, in Central's audit shape."""
-        sql, params = "select * from audits where 1", []
-        if submission_id is not None:
-            sql, params = sql + " and submission_id = ?", [*params, submission_id]
-        if action is not None:
-            sql, params = sql + " and action = ?", [*params, action]
-        sql += " order by logged_at desc, id desc"
-        if limit is not None:
-            sql, params = sql + " limit ?", [*params, limit]
+    def audits(self, *, submission_id: int) -> list[dict]:
+        """A submission's audit entries, newest first, in Central's shape."""
+        rows = self.all(
+            "select * from audits where submission_id = ? "
+            "order by logged_at desc, id desc",
+            submission_id,
+        )
         return [
             {
                 "actorId": r["actor_id"],
@@ -940,7 +960,7 @@ class Store:
                 "loggedAt": r["logged_at"],
                 "notes": None,
             }
-            for r in self.all(sql, *params)
+            for r in rows
         ]
 
     def delete_submission(self, submission_id: int) -> None:
@@ -1022,7 +1042,9 @@ class Store:
         return self.one("select min(id) from actors where type = 'user'")[0]
 
 
-def _field_key_token() -> str:
+def _token() -> str:
+    """64 characters, as Central writes its session tokens: base64 of 48
+    random bytes with ``/`` as ``!`` and ``+`` as ``$``."""
     alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!$"
     return "".join(secrets.choice(alphabet) for _ in range(64))
 
