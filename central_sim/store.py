@@ -604,7 +604,13 @@ class Store:
             db.execute("delete from assignments where actor_id = ?", (actor_id,))
 
     def assign(self, *, form_id: int, role_id: int, actor_id: int) -> None:
-        if role_id != 2 or self.actor(actor_id) is None:
+        """Any role Central has may be assigned on a form, but only the
+        app-user role (2) grants anything here: an app user given another role
+        can do what an app user can, where on Central it could do more. The
+        password reset token's role (3) Central keeps to itself."""
+        if role_id == PASSWORD_RESET_ROLE:
+            raise Problem.insufficient_rights()
+        if role_id not in CENTRAL_ROLES or self.actor(actor_id) is None:
             raise Problem.not_found()
         with self.tx() as db:
             db.execute(
@@ -614,7 +620,8 @@ class Store:
 
     def assignments(self, form_id: int) -> list[sqlite3.Row]:
         return self.all(
-            "select * from assignments where form_id = ? order by actor_id", form_id
+            "select * from assignments where form_id = ? order by actor_id, role_id",
+            form_id,
         )
 
     def is_assigned(self, *, actor_id: int, form_id: int) -> bool:
@@ -1040,6 +1047,13 @@ class Store:
 
     def _admin_id(self) -> int:
         return self.one("select min(id) from actors where type = 'user'")[0]
+
+
+# Central's roles at 4f5943d (GET /v1/roles): admin, app-user, password reset
+# token, project manager, project viewer, form viewer, data collector, public
+# link.
+CENTRAL_ROLES = {1, 2, 3, 5, 6, 7, 8, 9}
+PASSWORD_RESET_ROLE = 3
 
 
 def _token() -> str:

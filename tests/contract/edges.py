@@ -298,9 +298,24 @@ def assignments_and_deletion(talk: Conversation, email: str, password: str) -> N
         f"{assignments}/{NO_SUCH_ID}/{talk.key_actor_2}",
         shown=f"{assignments}/{NO_SUCH_ID}/<app_user_2>",
     )
+    # Central takes any role it has on a form (3, the password reset token's,
+    # is refused; 4 is one it does not have), as the listing then shows.
+    for name, role in (
+        ("assign_administrator_role", 1),
+        ("assign_password_reset_role", 3),
+        ("assign_role_not_there", 4),
+    ):
+        talk.call(
+            name,
+            "POST",
+            f"{assignments}/{role}/{talk.key_actor_2}",
+            shown=f"{assignments}/{role}/<app_user_2>",
+        )
+    talk.call("form_assignments_with_roles", "GET", assignments)
     second = f"{project}/app-users/{talk.key_actor_2}"
     shown = f"{project}/app-users/<app_user_2>"
     talk.call("app_user_delete", "DELETE", second, shown=shown)
+    talk.call("form_assignments_after_delete", "GET", assignments)
     talk.call(
         "app_user_list_after_delete", "GET", f"{project}/app-users", id_kind="actor"
     )
