@@ -148,7 +148,10 @@ class _Compiler:
 
 def _coerce(literal: _Operand, kind: str) -> _Operand:
     """A literal read as the type of what it is compared with, as PostgreSQL
-    reads Central's untyped parameter; one it cannot read fails the query."""
+    reads Central's untyped parameter. One it cannot read as a number is
+    PostgreSQL's complaint, which Central passes on as 400.11; one it cannot
+    read as a time fails the query with a 500 (another error code, which
+    Central does not translate)."""
     if literal.kind != "literal" or literal.sql is None:
         return literal
     value = str(literal.params[0])
@@ -161,7 +164,8 @@ def _coerce(literal: _Operand, kind: str) -> _Operand:
         try:
             number = int(value) if kind == "column:int" else float(value)
         except ValueError as err:
-            raise Problem.server_error() from err
+            expected = "type integer" if kind == "column:int" else "type numeric"
+            raise Problem.invalid_type(value, expected) from err
         return _Operand("?", [number], "literal")
     return literal
 
