@@ -7,8 +7,9 @@ behaviour could not be checked, it is left out rather than guessed.
 - ``server``: the ASGI app, ``serve`` (``trogiup central-sim``), ``run_in_thread``
 - ``store``: the SQLite state, and ``Store.bulk_submit`` for fast seeding
 - ``api_*``: the routes, by Central resource
-- ``xform``, ``odata_rows``, ``odata_filter``, ``edmx``, ``csv_export``: reading
-  forms and submissions, and writing OData and CSV as Central writes them
+- ``xform``, ``odata_rows``, ``odata_expr``, ``odata_filter``, ``edmx``,
+  ``csv_export``: reading forms, submissions and ``$filter`` expressions, and
+  writing OData and CSV as Central writes them
 - ``faults``: injected latency, 5xx, timeouts and dropped connections
 - ``demo``: the seeded simulator behind ``make run`` (written by the demo's owner)
 """

@@ -35,7 +35,8 @@ async def create_session(request: Request):
 
 
 def _blank(value) -> bool:
-    return value is None or (isinstance(value, str) and value.strip() == "")
+    """Central's isBlank: absent or empty; a space is a (wrong) email."""
+    return value is None or value == ""
 
 
 def _inspect(value) -> str:
@@ -79,7 +80,8 @@ def actor_json(row) -> dict:
 async def current_user(request: Request):
     row = web.require_actor(request)
     if row["type"] != "user":
-        return web.json_response(actor_json(row))
+        # Central looks the actor up among users and finds no app user there.
+        raise Problem.not_found()
     data = {"email": row["email"], "lastLoginAt": row["last_login_at"]}
     return web.json_response({**data, **actor_json(row)})
 
@@ -102,21 +104,42 @@ def project_json(row) -> dict:
 
 
 async def list_projects(request: Request):
+    """Each project with the verbs the caller holds on it, which for the one
+    administrator are all of Central's own."""
     web.require_admin(request)
     rows = web.store(request).projects()
-    return web.json_response([project_json(r) for r in rows])
+    return web.json_response(
+        [{**project_json(r), "verbs": list(ADMIN_VERBS)} for r in rows]
+    )
+
+
+# What Central (4f5943d) lists for an administrator, sorted as it sorts them.
+ADMIN_VERBS = (
+    "actor_property.list", "actor_property.update", "analytics.read",
+    "assignment.create", "assignment.delete", "assignment.list", "audit.read",
+    "backup.run", "config.read", "config.set", "dataset.create", "dataset.delete",
+    "dataset.list", "dataset.read", "dataset.update", "entity.create",
+    "entity.delete", "entity.list", "entity.read", "entity.restore",
+    "entity.update", "field_key.create", "field_key.delete", "field_key.list",
+    "field_key.update", "form.create", "form.delete", "form.list", "form.read",
+    "form.restore", "form.update", "project.create", "project.delete",
+    "project.read", "project.update", "public_link.create", "public_link.delete",
+    "public_link.list", "public_link.read", "public_link.update", "role.create",
+    "role.delete", "role.update", "session.end", "submission.create",
+    "submission.delete", "submission.list", "submission.read",
+    "submission.restore", "submission.update", "user.create", "user.delete",
+    "user.list", "user.password.invalidate", "user.read", "user.update",
+)  # fmt: skip
 
 
 async def create_project(request: Request):
     web.require_admin(request)
     body = await json_body(request)
     name = body.get("name")
-    if not isinstance(name, str) or not name:
-        raise Problem(
-            400.3,
-            f"Required parameters missing. Expected (name), got (name: {name}).",
-            {"expected": ["name"], "got": {"name": name}},
-        )
+    if name is None:
+        raise Problem.missing_parameter("name")
+    if not isinstance(name, str):
+        name = json.dumps(name)  # as PostgreSQL stores a JSON value as text
     store = web.store(request)
     project_id = store.create_project(name=name, description=body.get("description"))
     row = store.project(project_id)
@@ -166,8 +189,10 @@ async def create_app_user(request: Request):
         raise Problem.missing_parameter("displayName")
     store = web.store(request)
     created = store.create_app_user(project_id=project_id, display_name=name)
+    body = app_user_json(store.actor(created["id"]))
+    body["createdAt"] = created["createdAt"]
     session = {"csrf": created["csrf"], "expiresAt": created["expiresAt"]}
-    return web.json_response({**app_user_json(store.actor(created["id"])), **session})
+    return web.json_response({**body, **session})
 
 
 async def delete_app_user(request: Request):
@@ -228,17 +253,3 @@ routes = [
         methods=["POST"],
     ),
 ]
-
-
-async def list_audits(request: Request):
-    web.require_admin(request)
-    limit = request.query_params.get("limit")
-    return web.json_response(
-        web.store(request).audits(
-            action=request.query_params.get("action"),
-            limit=int(limit) if limit and limit.isdigit() else None,
-        )
-    )
-
-
-routes.append(Route("/v1/audits", list_audits, methods=["GET"]))

@@ -49,8 +49,9 @@ _FROM = (
 )
 
 
-def _preflight(request: Request, *, xml: bool = False) -> dict[str, str]:
-    """Central's OData preprocessor: format, supported options, $expand."""
+def preflight(request: Request, *, xml: bool = False) -> None:
+    """Central's OData preprocessor, run before authentication: format,
+    supported options, $expand (server.py calls it for every OData route)."""
     query = dict(request.query_params)
     wanted = query.get("$format") or request.headers.get("accept", "")
     if _XML_TYPE.search(wanted) and not xml:
@@ -66,7 +67,10 @@ def _preflight(request: Request, *, xml: bool = False) -> dict[str, str]:
         raise Problem(
             501.11, "This server doesn't support $select query parameter with $expand."
         )
-    return query
+
+
+def _query(request: Request) -> dict[str, str]:
+    return dict(request.query_params)
 
 
 def _odata_form(request: Request):
@@ -92,7 +96,6 @@ def _headers() -> dict[str, str]:
 
 
 async def service_document(request: Request):
-    _preflight(request)
     _, form_def = _odata_form(request)
     fields = web.store(request).fields(form_def["id"])
     path = web.original_url(request).split("?")[0]
@@ -110,7 +113,6 @@ async def service_document(request: Request):
 
 
 async def metadata(request: Request):
-    _preflight(request, xml=True)
     form, form_def = _odata_form(request)
     fields = web.store(request).fields(form_def["id"])
     return Response(
@@ -127,16 +129,43 @@ def _int(value: str | None) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def parse_skiptoken(token: str) -> dict:
+def parse_skiptoken(token: str) -> dict | list | None:
+    """Central's reading: ``01``, then base64 of JSON that is an object or an
+    array; a JSON null reads as no token at all. Anything else is 400.35."""
     if not token.startswith("01"):
         raise Problem.invalid_skiptoken()
     try:
-        data = json.loads(base64.b64decode(token[2:]).decode())
+        data = json.loads(_lenient_base64(token[2:]).decode())
     except ValueError as err:
         raise Problem.invalid_skiptoken() from err
-    if not isinstance(data, dict):
+    if data is not None and not isinstance(data, dict | list):
         raise Problem.invalid_skiptoken()
     return data
+
+
+def _lenient_base64(text: str) -> bytes:
+    """Base64 read as Node reads it: either alphabet, stray characters and
+    missing padding ignored."""
+    kept = re.sub(r"[^A-Za-z0-9+/]", "", text.replace("-", "+").replace("_", "/"))
+    return base64.b64decode(kept + "=" * (-len(kept) % 4))
+
+
+def _token_key(token, key: str):
+    return token.get(key) if isinstance(token, dict) else None
+
+
+def _bigint(value: str | None) -> int | None:
+    """``$top`` or ``$skip`` on the Submissions table, which Central hands to
+    PostgreSQL as parsed by JavaScript's parseInt: no number is PostgreSQL's
+    complaint about "NaN", a negative one fails the query."""
+    if value is None:
+        return None
+    number = _int(value)
+    if number is None:
+        raise Problem.invalid_type("NaN", "type bigint")
+    if number < 0:
+        raise Problem.server_error()
+    return number
 
 
 def skiptoken(data: dict) -> str:
@@ -220,10 +249,9 @@ class _Selection:
         if not self.active:
             return
         names = [p.strip() for p in select.split(",")]
-        self.metadata = {n for n in names if n.startswith("__")}
-        self.schema = _narrow(
-            schema, [n for n in names if not n.startswith("__")], table
-        )
+        allowed = _metadata_names(schema, table)
+        self.metadata = {n for n in names if n in allowed}
+        self.schema = _narrow(schema, [n for n in names if n not in allowed], table)
 
     def system(self, full: dict) -> dict | None:
         if not self.active or "__system" in self.metadata:
@@ -239,6 +267,31 @@ class _Selection:
             for k, v in row.items()
             if not (k.startswith("__") and k != "__system" and k not in self.metadata)
         }
+
+
+_SYSTEM_NAMES = frozenset({"__system", *(f"__system/{key}" for key in _SYSTEM_KEYS)})
+
+
+def _metadata_names(schema, table: str) -> frozenset[str]:
+    """What ``$select`` may name besides form fields: ``__id``, the parent key
+    of a repeat table, and on the Submissions table ``__system`` and its
+    properties. Any other name must be a field, or it is 400.23."""
+    if table == "Submissions":
+        return frozenset({"__id"}) | _SYSTEM_NAMES
+    parts = table.split(".")[1:]
+    parent, path = "__Submissions", ""
+    for part in parts[:-1]:
+        path += f"/{part}"
+        field = next((f for f in schema.fields if _odata_path(f.path) == path), None)
+        if field is not None and field.type == "repeat":
+            parent = "__Submissions" + path.replace("/", "-")
+    return frozenset({"__id", f"{parent}-id"})
+
+
+def _odata_path(path: str) -> str:
+    from central_sim.xform import sanitize_odata
+
+    return "/".join(sanitize_odata(p) for p in path.split("/"))
 
 
 def _narrow(schema, names: list[str], table: str):
@@ -292,15 +345,17 @@ async def dispatch(request: Request):
 
 
 async def table(request: Request, name: str):
-    query = _preflight(request)
+    query = _query(request)
     form, form_def = _odata_form(request)
     store = web.store(request)
     schema = store.schema(form_def["id"])
     if name != "Submissions" and name not in repeat_tables(schema.fields):
         raise Problem.not_found()
-    if query.get("$orderby") and query.get("$skiptoken") and name == "Submissions":
-        raise Problem.not_implemented("using $orderby and $skiptoken together")
     if name == "Submissions":
+        if query.get("$skiptoken"):
+            parse_skiptoken(query["$skiptoken"])
+        if query.get("$orderby") and query.get("$skiptoken"):
+            raise Problem.not_implemented("using $orderby and $skiptoken together")
         return _submissions_table(request, query, form, form_def)
     return _repeat_table(request, query, form, form_def, name)
 
@@ -313,20 +368,23 @@ def _order(query) -> str:
 
 def _submissions_table(request, query, form, form_def) -> Response:
     store = web.store(request)
-    limit = _int(query.get("$top"))
     count_wanted = web.is_true(query.get("$count"))
     where = compile_filter(query.get("$filter"))
+    # Refused before any row is written, not half way through the stream.
+    _Selection(query.get("$select"), store.schema(form_def["id"]), "Submissions")
+    limit = _bigint(query.get("$top"))
+    skip = None if query.get("$skiptoken") else _bigint(query.get("$skip"))
     # The filter only reads the submissions table, so nothing needs the joins.
     base_sql = f"from submissions s where s.form_id = ? and {where.sql}"
     params = [form["id"], *where.params]
-    if limit is not None and limit <= 0:
+    if limit == 0:
         count = None
         if count_wanted:
             count = store.one(f"select count(*) {base_sql}", *params)[0]
         return _page(request, [], "Submissions", None, count)
 
     cursor_sql, cursor_params = _cursor(store, form, query)
-    offset = 0 if query.get("$skiptoken") else max(0, _int(query.get("$skip")) or 0)
+    offset = skip or 0
     sql = f"select s.id, s.instance_id {base_sql}{cursor_sql} {_order(query)}"
     sql += f" limit {limit if limit is not None else -1} offset {offset}"
     window = store.all(sql, *params, *cursor_params)
@@ -393,16 +451,16 @@ def _stream(request, rows, table: str, next_link, count) -> Response:
 
 
 def _cursor(store, form, query) -> tuple[str, list]:
-    token = query.get("$skiptoken")
-    if not token:
+    token = parse_skiptoken(query["$skiptoken"]) if query.get("$skiptoken") else None
+    if token is None or _token_key(token, "repeatId") is not None:
         return "", []
-    data = parse_skiptoken(token)
-    if data.get("repeatId") is not None:
-        return "", []
+    if not isinstance(token, dict) or "instanceId" not in token:
+        # Central (4f5943d) binds the missing instanceId and the query fails.
+        raise Problem.server_error()
     row = store.one(
         "select id, created_at from submissions where form_id = ? and instance_id = ?",
         form["id"],
-        data.get("instanceId"),
+        token["instanceId"],
     )
     if row is None:
         return " and 0", []
@@ -429,7 +487,9 @@ def _render_roots(request, query, form_def, rows) -> list[str]:
 
 def _slow_root(request, query, form_def, row) -> str:
     store = web.store(request)
-    selection = _Selection(query.get("$select"), store.schema(form_def["id"]), "")
+    selection = _Selection(
+        query.get("$select"), store.schema(form_def["id"]), "Submissions"
+    )
     xml = store.one("select xml from submission_defs where id = ?", row["def_id"])[0]
     rows = submission_rows(
         selection.schema,
@@ -481,11 +541,12 @@ def _repeat_table(request, query, form, form_def, name: str) -> Response:
     return _page(request, texts, name, link, count)
 
 
-def _start(ids: list[str], token: dict | None, query) -> int:
+def _start(ids: list[str], token, query) -> int:
     if token is None:
-        return max(0, _int(query.get("$skip")) or 0)
+        skipped = None if query.get("$skiptoken") else _int(query.get("$skip"))
+        return max(0, skipped or 0)
     try:
-        return ids.index(token.get("repeatId")) + 1
+        return ids.index(_token_key(token, "repeatId")) + 1
     except ValueError as err:
         raise Problem.repeat_id_not_found() from err
 
@@ -552,7 +613,7 @@ def _parsed_repeat_rows(request, query, form, form_def, name, where):
 
 async def record(request: Request):
     """``Submissions('<instanceId>')`` and the repeat paths below it."""
-    query = _preflight(request)
+    query = _query(request)
     form, form_def = _odata_form(request)
     store = web.store(request)
     segments = [unquote(p) for p in request.path_params["path"].split("/")]
@@ -596,9 +657,11 @@ async def record(request: Request):
 def _record_page(request, query, name, rows, selection, instance_id) -> Response:
     limit = _int(query.get("$top"))
     limit = len(rows) if limit is None else max(0, limit)
-    offset = max(0, _int(query.get("$skip")) or 0)
-    if query.get("$skiptoken"):
-        repeat_id = parse_skiptoken(query["$skiptoken"]).get("repeatId")
+    token = parse_skiptoken(query["$skiptoken"]) if query.get("$skiptoken") else None
+    skipped = None if query.get("$skiptoken") else _int(query.get("$skip"))
+    offset = max(0, skipped or 0)
+    if token is not None:
+        repeat_id = _token_key(token, "repeatId")
         if not repeat_id:
             raise Problem.invalid_skiptoken()
         offset = next((i for i, r in enumerate(rows) if r["__id"] == repeat_id), -1) + 1

@@ -1,7 +1,8 @@
 """Submissions over REST (XML body) and over OpenRosa (multipart), edits through
 ``deprecatedID``, review, comments, delete and restore, versions, attachments."""
 
-from urllib.parse import quote
+import re
+from urllib.parse import quote, unquote
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -27,7 +28,9 @@ def _extended(request: Request) -> bool:
     return web.is_true(request.headers.get("x-extended-metadata"))
 
 
-def version_json(store, def_row, *, extended: bool) -> dict:
+def version_json(store, def_row, *, extended: bool, own: bool = False) -> dict:
+    """A version as part of its submission, or on its own (``own``), where the
+    extended form also names the form version it was made with."""
     data = {
         "submitterId": def_row["submitter_id"],
         "createdAt": def_row["created_at"],
@@ -39,6 +42,9 @@ def version_json(store, def_row, *, extended: bool) -> dict:
     }
     if extended:
         data["submitter"] = _submitter(store, def_row["submitter_id"])
+    if extended and own:
+        form_def = store.form_def(def_row["form_def_id"])
+        data["formVersion"] = form_def["version"]
     return data
 
 
@@ -135,8 +141,6 @@ async def create_submission(request: Request):
     store = web.store(request)
     parsed = parse_submission(await request.body())
     form = _form(request)
-    if form["current_def_id"] is None:
-        raise Problem.not_found()
     form_def = _form_def_for(store, form, parsed.version)
     found = web.require_submitter(request, form)
     if parsed.xml_form_id != form["xml_form_id"]:
@@ -149,33 +153,62 @@ async def create_submission(request: Request):
 
 
 async def get_submission(request: Request):
-    form = _form(request)
-    web.require_admin(request)
+    row, redirect = _current(request)
+    if redirect is not None:
+        return redirect
     store = web.store(request)
-    instance_id = request.path_params["instance_id"]
-    try:
-        row = store.submission(form["id"], instance_id)
-    except Problem:
-        version = store.any_def(form["id"], instance_id)
-        if version is None or version["submission_deleted_at"] is not None:
-            raise
-        root = store.one(
-            "select instance_id from submissions where id = ?", version["submission_id"]
-        )[0]
-        # Central encodes the submission's id in the path but not the version's.
-        base = web.original_url(request).split("?")[0].rsplit("/", 1)[0]
-        target = f"{base}/{quote(root, safe=URI_SAFE)}/versions/{instance_id}"
-        return Response(
-            f"Moved Permanently. Redirecting to {target}",
-            301,
-            headers={"Location": target},
-            media_type="text/plain",
-        )
     return web.json_response(submission_json(store, row, extended=_extended(request)))
 
 
+def _current(request: Request):
+    """(submission, None) for the submission the path names, or (None, the
+    redirect) when the path names one of its later versions instead."""
+    form = _form(request)
+    web.require_admin(request)
+    instance_id = request.path_params["instance_id"]
+    row = web.store(request).find_submission(form["id"], instance_id)
+    if row is None:
+        return None, _version_redirect(request, form, instance_id)
+    return row, None
+
+
+def _version_redirect(request: Request, form, instance_id: str) -> Response:
+    """A submission asked for by a later version's instanceID: Central sends
+    the same request on to that version under the logical submission."""
+    store = web.store(request)
+    version = store.any_def(form["id"], instance_id)
+    if version is None or version["submission_deleted_at"] is not None:
+        raise Problem.not_found()
+    root = store.one(
+        "select instance_id from submissions where id = ?", version["submission_id"]
+    )[0]
+    target = _version_url(web.original_url(request), instance_id, root)
+    return Response(
+        f"Moved Permanently. Redirecting to {target}",
+        301,
+        headers={"Location": target},
+        media_type="text/plain",
+    )
+
+
+def _version_url(url: str, instance_id: str, root: str) -> str:
+    """``…/submissions/<version>/rest`` as ``…/submissions/<root>/versions/
+    <version>/rest``: the root encoded, the rest as the client wrote it."""
+    path, mark, query = url.partition("?")
+    parts = path.split("/")
+    for at in range(6, len(parts) - 1):
+        segment = unquote(parts[at + 1].removesuffix(".xml"))
+        if parts[at] == "submissions" and segment == instance_id:
+            encoded = quote(root, safe=URI_SAFE)
+            parts[at + 1 : at + 1] = [encoded, "versions"]
+            break
+    return "/".join(parts) + mark + query
+
+
 async def submission_xml(request: Request):
-    _, row = _submission(request)
+    row, redirect = _current(request)
+    if redirect is not None:
+        return redirect
     current = web.store(request).current_def(row["id"])
     return Response(bytes(current["xml"]), media_type=web.XML_UTF8)
 
@@ -184,14 +217,14 @@ async def review(request: Request):
     _, row = _submission(request)
     body = await json_body(request)
     store = web.store(request)
-    if "reviewState" in body:
-        state = body["reviewState"]
-        if state is not None and state not in REVIEW_STATES:
-            raise Problem.unexpected_value(
-                "state", state, "not a recognized state name"
-            )
-        actor_id = web.require_actor(request)["id"]
-        store.set_review_state(row["id"], state, actor_id=actor_id)
+    if "reviewState" not in body:
+        # Nothing to change: Central answers with an empty object.
+        return web.json_response({})
+    state = body["reviewState"]
+    if state is not None and state not in REVIEW_STATES:
+        raise Problem.unexpected_value("state", state, "not a recognized state name")
+    actor_id = web.require_actor(request)["id"]
+    store.set_review_state(row["id"], state, actor_id=actor_id)
     row = store.one("select * from submissions where id = ?", row["id"])
     return web.json_response(reviewed_json(store, row))
 
@@ -236,7 +269,10 @@ async def list_versions(request: Request):
     store = web.store(request)
     extended = _extended(request)
     return web.json_response(
-        [version_json(store, d, extended=extended) for d in store.defs(row["id"])]
+        [
+            version_json(store, d, extended=extended, own=True)
+            for d in store.defs(row["id"])
+        ]
     )
 
 
@@ -258,7 +294,7 @@ def _version(request: Request):
 async def get_version(request: Request):
     version = _version(request)
     return web.json_response(
-        version_json(web.store(request), version, extended=_extended(request))
+        version_json(web.store(request), version, extended=_extended(request), own=True)
     )
 
 
@@ -280,7 +316,7 @@ async def add_comment(request: Request):
     _, row = _submission(request)
     body = await json_body(request)
     text = body.get("body")
-    if not isinstance(text, str) or not text:
+    if text is None:
         raise Problem.missing_parameter("body")
     comment = web.store(request).add_comment(
         submission_id=row["id"], actor_id=web.require_actor(request)["id"], body=text
@@ -320,14 +356,18 @@ _INLINE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif"})
 
 
 async def list_attachments(request: Request):
-    _, row = _submission(request)
+    row, redirect = _current(request)
+    if redirect is not None:
+        return redirect
     return web.json_response(
         _attachments_json(web.store(request), row["current_def_id"])
     )
 
 
 async def get_attachment(request: Request):
-    _, row = _submission(request)
+    row, redirect = _current(request)
+    if redirect is not None:
+        return redirect
     return _attachment_response(
         web.store(request), row["current_def_id"], request.path_params["name"]
     )
@@ -371,12 +411,6 @@ async def openrosa_submit(request: Request):
     found = web.require_actor(request)
     form = store.form(project_id, parsed.xml_form_id)
     form_def = _form_def_for(store, form, parsed.version)
-    if form["state"] == "closed":
-        raise Problem(
-            409.2,
-            "This form is not currently accepting submissions. Please talk to your "
-            "program staff if this is unexpected.",
-        )
     if found["type"] != "user" and not store.is_assigned(
         actor_id=found["id"], form_id=form["id"]
     ):
@@ -409,7 +443,9 @@ def _openrosa_new(parsed: ParsedSubmission, context: dict) -> None:
     if extant["submission_deleted_at"] is not None:
         raise Problem.duplicate_deleted()
     if not extant["current"]:
-        raise Problem.deprecating_old(parsed.instance_id)
+        # Central (4f5943d) passes the wrong key to this message, so it reads
+        # "(undefined)" where the instanceID should be.
+        raise Problem.deprecating_old("undefined")
     if bytes(extant["xml"]) != parsed.xml:
         raise Problem.xml_conflict()
     store.add_attachments(def_id=extant["id"], files=context["arrival"].files)
@@ -441,13 +477,33 @@ def _openrosa_edit(parsed: ParsedSubmission, context: dict) -> None:
 
 
 async def _multipart(request: Request) -> tuple[bytes, dict]:
+    await _refuse_unfinished(request)
     try:
         async with request.form(max_files=10000, max_fields=10000) as form:
             return await _read_parts(form)
     except Problem:
         raise
     except Exception as err:  # any parser failure is Central's 400.39
-        raise Problem(400.39, "Multipart form content failed to parse.") from err
+        raise _unparseable_multipart() from err
+
+
+async def _refuse_unfinished(request: Request) -> None:
+    """A multipart body that stops before its closing boundary, which Central's
+    parser (busboy) reports as the end of the form coming too soon."""
+    kind = request.headers.get("content-type", "")
+    boundary = re.search(r'boundary="?([^";]+)"?', kind)
+    if not kind.startswith("multipart/") or boundary is None:
+        return
+    if f"--{boundary.group(1)}--".encode() not in await request.body():
+        raise _unparseable_multipart()
+
+
+def _unparseable_multipart() -> Problem:
+    # Only a cut-off body was seen on a real Central; any other failure to
+    # parse is answered the same way.
+    return Problem(
+        400.39, "Multipart form content failed to parse.", "Unexpected end of form"
+    )
 
 
 async def _read_parts(form) -> tuple[bytes, dict]:

@@ -1,11 +1,13 @@
 """The subset of OData ``$filter`` and ``$orderby`` Central supports, compiled to
 SQLite over the submissions table. Like Central, only ``__id`` and some
-``__system`` fields may be referenced; a form field is refused with 501.5."""
+``__system`` fields may be referenced; a form field is refused with 501.5, and
+of the functions only year, month, day, hour, minute and second (read in UTC,
+as Central's database reads them by default) and now."""
 
-import re
 from dataclasses import dataclass
 
 from central_sim import clock
+from central_sim.odata_expr import Node, parse
 from central_sim.problems import Problem
 
 _SYSTEM = {
@@ -19,178 +21,108 @@ _SYSTEM = {
 ROOT_COLUMNS = {**_SYSTEM, **{f"$root/Submissions/{k}": v for k, v in _SYSTEM.items()}}
 SUBTABLE_COLUMNS = {f"$root/Submissions/{k}": v for k, v in _SYSTEM.items()}
 
-_COMPARISONS = {"eq", "ne", "gt", "ge", "lt", "le"}
-_EXTRACT = {"year": "%Y", "month": "%m", "day": "%d", "hour": "%H", "minute": "%M"}
-_TOKEN = re.compile(
-    r"\s*(?:(?P<string>'(?:[^']|'')*')"
-    r"|(?P<open>\()|(?P<close>\))|(?P<comma>,)"
-    r"|(?P<datetime>\d{4}-\d\d-\d\d(?:T[0-9:.]+(?:Z|[+-]\d\d:\d\d)?)?)"
-    r"|(?P<number>[+-]?\d+(?:\.\d+)?)"
-    r"|(?P<word>[A-Za-z_$][\w$/.-]*))"
-)
-
-
-@dataclass(slots=True)
-class _Token:
-    kind: str
-    text: str
-    at: int
-
-
-def _tokens(expression: str) -> list[_Token]:
-    tokens, at = [], 0
-    while at < len(expression):
-        if expression[at:].strip() == "":
-            break
-        match = _TOKEN.match(expression, at)
-        if match is None or match.end() == at:
-            raise Problem.unparseable_filter(f"Unexpected character at {at}")
-        kind = match.lastgroup
-        start = match.start(kind)
-        tokens.append(_Token(kind, match.group(kind), start))
-        at = match.end()
-    return tokens
+_EXTRACT = {
+    "year": "%Y", "month": "%m", "day": "%d", "hour": "%H", "minute": "%M",
+    "second": "%f",
+}  # fmt: skip
+_SYMBOLS = {
+    "LesserThanExpression": "<",
+    "LesserOrEqualsExpression": "<=",
+    "GreaterThanExpression": ">",
+    "GreaterOrEqualsExpression": ">=",
+}
+_COMPARED = {"EqualsExpression", "NotEqualsExpression", *_SYMBOLS}
+_DELETED_AT = ("__system/deletedAt", "$root/Submissions/__system/deletedAt")
 
 
 @dataclass(slots=True)
 class _Operand:
-    sql: str | None
+    sql: str | None  # None for the literal null
     params: list
-    kind: str  # "column:<type>", "literal", "null", "bool", "number"
-    raw: str = ""
+    kind: str  # "column:<type>" or "literal"
 
 
-class _Parser:
-    def __init__(self, expression: str, columns: dict):
-        self.tokens = _tokens(expression)
-        self.position = 0
+def _mentions_deleted(node: Node) -> bool:
+    """Central's test for whether deleted submissions stay in, node for node.
+
+    Central (4f5943d) reads a method call's first parameter without looking,
+    so ``now()`` reached here fails the request with a 500; a ``deletedAt``
+    earlier in an ``and`` or ``or`` stops the walk before it gets there.
+    """
+    if node.type in ("FirstMemberExpression", "RootExpression"):
+        return node.raw in _DELETED_AT
+    if node.type == "MethodCallExpression":
+        if not node.parameters:
+            raise Problem.server_error()
+        return _mentions_deleted(node.parameters[0])
+    if node.type in _COMPARED or node.type in ("AndExpression", "OrExpression"):
+        return _mentions_deleted(node.left) or _mentions_deleted(node.right)
+    if node.type in ("BoolParenExpression", "NotExpression"):
+        return _mentions_deleted(node.inner)
+    return False
+
+
+class _Compiler:
+    """Central's walk from the tree to SQL, left operand first, so the first
+    unsupported field or expression from the left is the one refused."""
+
+    def __init__(self, columns: dict):
         self.columns = columns
-        self.mentions_deleted = False
 
-    def peek(self) -> _Token | None:
-        if self.position < len(self.tokens):
-            return self.tokens[self.position]
-        return None
+    def boolean(self, node: Node) -> tuple[str, list]:
+        operand = self.operand(node)
+        return operand.sql or "null", operand.params
 
-    def take(self) -> _Token:
-        token = self.peek()
-        if token is None:
-            raise Problem.unparseable_filter("Unexpected end of expression")
-        self.position += 1
-        return token
+    def operand(self, node: Node) -> _Operand:
+        if node.type in ("FirstMemberExpression", "RootExpression"):
+            return self.column(node)
+        if node.type == "Literal":
+            return self.literal(node)
+        if node.type == "MethodCallExpression":
+            return self.call(node)
+        if node.type in ("EqualsExpression", "NotEqualsExpression"):
+            return self.equality(node)
+        if node.type in _SYMBOLS:
+            return self.order(node)
+        if node.type in ("AndExpression", "OrExpression"):
+            word = "and" if node.type == "AndExpression" else "or"
+            left, right = self.boolean(node.left), self.boolean(node.right)
+            return _Operand(f"({left[0]} {word} {right[0]})", left[1] + right[1], "")
+        if node.type == "NotExpression":
+            sql, params = self.boolean(node.inner)
+            return _Operand(f"(not {sql})", params, "")
+        if node.type == "BoolParenExpression":
+            return self.operand(node.inner)
+        raise Problem.unsupported_expression(node.position, node.type, node.raw)
 
-    def parse(self) -> str:
-        sql, params = self.or_expr()
-        if self.peek() is not None:
-            raise Problem.unparseable_filter(f"Unexpected token at {self.peek().at}")
-        self.params = params
-        return sql
+    def column(self, node: Node) -> _Operand:
+        if node.raw not in self.columns:
+            raise Problem.unsupported_field(node.raw, node.position)
+        column, kind = self.columns[node.raw]
+        return _Operand(column, [], f"column:{kind}")
 
-    def or_expr(self):
-        sql, params = self.and_expr()
-        while self._keyword("or"):
-            right, more = self.and_expr()
-            sql, params = f"({sql} or {right})", params + more
-        return sql, params
+    def literal(self, node: Node) -> _Operand:
+        if node.raw == "null":
+            return _Operand(None, [], "literal")
+        quoted = node.raw.startswith("'") and node.raw.endswith("'")
+        # Central strips the quotes and leaves doubled quotes doubled.
+        return _Operand("?", [node.raw[1:-1] if quoted else node.raw], "literal")
 
-    def and_expr(self):
-        sql, params = self.not_expr()
-        while self._keyword("and"):
-            right, more = self.not_expr()
-            sql, params = f"({sql} and {right})", params + more
-        return sql, params
-
-    def not_expr(self):
-        if self._keyword("not"):
-            sql, params = self.not_expr()
-            return f"(not {sql})", params
-        return self.comparison()
-
-    def _keyword(self, word: str) -> bool:
-        token = self.peek()
-        if token is not None and token.kind == "word" and token.text == word:
-            self.position += 1
-            return True
-        return False
-
-    def comparison(self):
-        token = self.peek()
-        if token is not None and token.kind == "open":
-            self.take()
-            sql, params = self.or_expr()
-            if self.take().kind != "close":
-                raise Problem.unparseable_filter("Expected a closing parenthesis")
-            return sql, params
-        left = self.operand()
-        operator = self.take()
-        if operator.kind != "word" or operator.text not in _COMPARISONS:
-            raise Problem.unparseable_filter(f"Unexpected token at {operator.at}")
-        right = self.operand()
-        return _compare(operator.text, left, right)
-
-    def operand(self) -> _Operand:
-        token = self.take()
-        if token.kind == "string":
-            return _Operand("?", [token.text[1:-1]], "literal", token.text[1:-1])
-        if token.kind in ("datetime", "number"):
-            return _Operand("?", [token.text], "literal", token.text)
-        if token.kind != "word":
-            raise Problem.unparseable_filter(f"Unexpected token at {token.at}")
-        if token.text == "null":
-            return _Operand(None, [], "null")
-        if token.text in ("true", "false"):
-            return _Operand("?", [token.text == "true"], "literal", token.text)
-        nxt = self.peek()
-        if nxt is not None and nxt.kind == "open":
-            return self.call(token)
-        if token.text not in self.columns:
-            raise Problem.unsupported_field(token.text, token.at)
-        if token.text.endswith("__system/deletedAt"):
-            self.mentions_deleted = True
-        column, kind = self.columns[token.text]
-        return _Operand(column, [], f"column:{kind}", token.text)
-
-    def call(self, name: _Token) -> _Operand:
-        self.take()
-        if name.text == "now":
-            self._expect_close()
-            return _Operand("?", [clock.now()], "column:time")
-        if name.text not in (*_EXTRACT, "second"):
-            raise Problem(
-                501.4,
-                "The given OData filter expression uses features not supported by "
-                f'this server: MethodCallExpression at {name.at} ("{name.text}")',
-            )
-        argument = self.operand()
-        self._expect_close()
-        if name.text == "second":
-            sql = f"cast(strftime('%S', {argument.sql}) as real)"
-        else:
-            sql = f"cast(strftime('{_EXTRACT[name.text]}', {argument.sql}) as integer)"
+    def call(self, node: Node) -> _Operand:
+        if node.method == "now":
+            return _Operand("?", [clock.wall()], "column:time")
+        if node.method not in _EXTRACT:
+            raise Problem.unsupported_expression(node.position, node.type, node.raw)
+        argument = self.operand(node.parameters[0])
+        kind = "real" if node.method == "second" else "integer"
+        part = _EXTRACT[node.method]
+        sql = f"cast(strftime('{part}', {argument.sql}) as {kind})"
         return _Operand(sql, argument.params, "column:number")
 
-    def _expect_close(self) -> None:
-        if self.take().kind != "close":
-            raise Problem.unparseable_filter("Expected a closing parenthesis")
-
-
-def _coerce(literal: _Operand, kind: str) -> _Operand:
-    if literal.kind != "literal":
-        return literal
-    value = literal.params[0]
-    if kind == "column:time":
-        value = clock.normalise(str(value)) or str(value)
-    elif kind in ("column:int", "column:number"):
-        try:
-            value = float(value) if "." in str(value) else int(value)
-        except ValueError:
-            value = str(value)
-    return _Operand("?", [value], "literal")
-
-
-def _compare(operator: str, left: _Operand, right: _Operand):
-    left, right = _coerce(left, right.kind), _coerce(right, left.kind)
-    if operator in ("eq", "ne"):
+    def equality(self, node: Node) -> _Operand:
+        left = self.operand(node.left)
+        right = self.operand(node.right)
+        left, right = _coerce(left, right.kind), _coerce(right, left.kind)
         if left.sql is None and right.sql is None:
             sql, params = "1", []
         elif left.sql is None or right.sql is None:
@@ -198,11 +130,44 @@ def _compare(operator: str, left: _Operand, right: _Operand):
             sql, params = f"{present.sql} is null", present.params
         else:
             sql, params = f"{left.sql} is {right.sql}", left.params + right.params
-        return (f"(not ({sql}))" if operator == "ne" else f"({sql})"), params
-    symbol = {"gt": ">", "ge": ">=", "lt": "<", "le": "<="}[operator]
-    if left.sql is None or right.sql is None:
-        return "(null)", []
-    return f"({left.sql} {symbol} {right.sql})", left.params + right.params
+        if node.type == "NotEqualsExpression":
+            return _Operand(f"(not ({sql}))", params, "")
+        return _Operand(f"({sql})", params, "")
+
+    def order(self, node: Node) -> _Operand:
+        left = self.operand(node.left)
+        right = self.operand(node.right)
+        left, right = _coerce(left, right.kind), _coerce(right, left.kind)
+        if left.sql is None or right.sql is None:
+            return _Operand("(null)", [], "")
+        symbol = _SYMBOLS[node.type]
+        return _Operand(
+            f"({left.sql} {symbol} {right.sql})", left.params + right.params, ""
+        )
+
+
+def _coerce(literal: _Operand, kind: str) -> _Operand:
+    """A literal read as the type of what it is compared with, as PostgreSQL
+    reads Central's untyped parameter. One it cannot read as a number is
+    PostgreSQL's complaint, which Central passes on as 400.11; one it cannot
+    read as a time fails the query with a 500 (another error code, which
+    Central does not translate)."""
+    if literal.kind != "literal" or literal.sql is None:
+        return literal
+    value = str(literal.params[0])
+    if kind == "column:time":
+        stamp = clock.normalise(value)
+        if stamp is None:
+            raise Problem.server_error()
+        return _Operand("?", [stamp], "literal")
+    if kind in ("column:int", "column:number"):
+        try:
+            number = int(value) if kind == "column:int" else float(value)
+        except ValueError as err:
+            expected = "type integer" if kind == "column:int" else "type numeric"
+            raise Problem.invalid_type(value, expected) from err
+        return _Operand("?", [number], "literal")
+    return literal
 
 
 @dataclass(slots=True)
@@ -217,11 +182,13 @@ def compile_filter(expression: str | None, *, subtable: bool = False) -> Filter:
     submissions are excluded unless the filter mentions ``deletedAt``."""
     if expression is None:
         return Filter("s.deleted_at is null", [], False)
-    parser = _Parser(expression, SUBTABLE_COLUMNS if subtable else ROOT_COLUMNS)
-    sql = parser.parse()
-    if not parser.mentions_deleted:
+    tree = parse(expression)
+    mentions_deleted = _mentions_deleted(tree)
+    columns = SUBTABLE_COLUMNS if subtable else ROOT_COLUMNS
+    sql, params = _Compiler(columns).boolean(tree)
+    if not mentions_deleted:
         sql = f"({sql}) and s.deleted_at is null"
-    return Filter(sql, parser.params, parser.mentions_deleted)
+    return Filter(sql, params, mentions_deleted)
 
 
 def compile_orderby(expression: str) -> str:

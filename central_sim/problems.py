@@ -7,7 +7,11 @@ import math
 
 
 class Problem(Exception):
-    def __init__(self, code: float, message: str, details: dict | None = None):
+    # Set when Central would refuse before the route's own work (its auth and
+    # format steps), where OpenRosa routes have not yet added their headers.
+    before_route = False
+
+    def __init__(self, code: float, message: str, details: dict | str | None = None):
         super().__init__(message)
         self.code = code
         self.message = message
@@ -18,7 +22,9 @@ class Problem(Exception):
         return math.floor(self.code)
 
     def body(self) -> bytes:
-        data: dict = {"message": self.message, "code": self.code}
+        data: dict = {"message": self.message}
+        if self.code != 500:
+            data["code"] = self.code
         if self.details is not None:
             data["details"] = self.details
         return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
@@ -39,6 +45,14 @@ class Problem(Exception):
             400.8,
             f"Unexpected {field} value {value}; {reason}",
             {"field": field, "value": value, "reason": reason},
+        )
+
+    @classmethod
+    def invalid_type(cls, value: str, expected: str) -> "Problem":
+        return cls(
+            400.11,
+            f'Invalid input data type: expected "{value}" to be ({expected})',
+            {"value": value, "expected": expected},
         )
 
     @classmethod
@@ -168,6 +182,21 @@ class Problem(Exception):
             501.1,
             f"The requested feature {feature} is not supported by this server.",
             {"feature": feature},
+        )
+
+    @classmethod
+    def server_error(cls) -> "Problem":
+        """Where Central (4f5943d) fails on an input it does not expect: its
+        500 body has a message and no code."""
+        return cls(500, "Internal Server Error")
+
+    @classmethod
+    def unsupported_expression(cls, at: int, kind: str, text: str) -> "Problem":
+        return cls(
+            501.4,
+            "The given OData filter expression uses features not supported by "
+            f'this server: {kind} at {at} ("{text}")',
+            {"at": at, "type": kind, "text": text},
         )
 
     @classmethod

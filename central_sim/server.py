@@ -12,6 +12,7 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Route
 
 from central_sim import (
     api_core,
@@ -36,18 +37,39 @@ _OPENROSA_ERROR = (
     '    <message nature="error">{message}</message>\n'
     "  </OpenRosaResponse>"
 )
+_ODATA_XML_ERROR = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n<error code="{code}">\n'
+    "  <message>{message}</message>\n  <details>{details}</details>\n</error>"
+)
 
 
 def _is_openrosa(request: Request) -> bool:
     return _OPENROSA.match(request.url.path) is not None
 
 
+def _is_odata_xml(request: Request) -> bool:
+    return request.url.path.endswith(".svc/$metadata")
+
+
 async def _problem(request: Request, problem: Problem) -> Response:
+    """A refusal in the format of the route: OpenRosa XML (with its headers
+    once the route itself was reached), OData's XML error for $metadata, JSON
+    elsewhere and for what Central's middleware refuses before any route."""
+    if problem.code == 400.39 or problem.code == 500:
+        return Response(problem.body(), problem.status, media_type=web.JSON)
     if _is_openrosa(request):
-        body = _OPENROSA_ERROR.format(message=web.xml_escape(problem.message))
-        return Response(
-            body, problem.status, headers=web.OPENROSA_HEADERS, media_type=web.XML
+        body = _OPENROSA_ERROR.format(message=web.mustache_escape(problem.message))
+        headers = None if problem.before_route else web.OPENROSA_HEADERS
+        return Response(body, problem.status, headers=headers, media_type=web.XML)
+    if _is_odata_xml(request):
+        # Central writes the details object through its template as text.
+        details = "" if problem.details is None else "[object Object]"
+        body = _ODATA_XML_ERROR.format(
+            code=problem.code,
+            message=web.mustache_escape(problem.message),
+            details=details,
         )
+        return Response(body, problem.status, media_type=web.XML)
     return Response(problem.body(), problem.status, media_type=web.JSON)
 
 
@@ -55,9 +77,39 @@ async def _not_found(request: Request, _exc) -> Response:
     return await _problem(request, Problem.not_found())
 
 
+def _openrosa_version(request: Request) -> None:
+    header = request.headers.get("x-openrosa-version")
+    if header != "1.0":
+        problem = Problem(
+            400.6,
+            "An expected header field (X-OpenRosa-Version) did not match the "
+            "expected format.",
+            {"field": "X-OpenRosa-Version"},
+        )
+        problem.before_route = True
+        raise problem
+
+
+def _endpoint(route: Route) -> Route:
+    """The route behind Central's steps: the format's own checks (OpenRosa's
+    version header, OData's query options), then authentication."""
+    handler = route.endpoint
+    odata = ".svc" in route.path
+    xml = route.path.endswith("/$metadata")
+
+    async def run(request: Request):
+        if _is_openrosa(request):
+            _openrosa_version(request)
+        if odata:
+            api_odata.preflight(request, xml=xml)
+        web.authenticate(request)
+        return await handler(request)
+
+    return Route(route.path, run, methods=route.methods)
+
+
 class _Prefixes:
-    """``/v1/key/<token>/…`` is any API path authenticated as that app user;
-    OpenRosa routes insist on the ``X-OpenRosa-Version: 1.0`` header."""
+    """``/v1/key/<token>/…`` is any API path authenticated as that app user."""
 
     def __init__(self, app):
         self.app = app
@@ -71,18 +123,6 @@ class _Prefixes:
                 scope["central_sim.key"] = match.group(1)
                 scope["path"] = "/v1" + match.group(2)
                 scope["raw_path"] = scope["path"].encode()
-            if _OPENROSA.match(scope["path"]):
-                headers = dict(scope.get("headers") or [])
-                if headers.get(b"x-openrosa-version") != b"1.0":
-                    problem = Problem(
-                        400.6,
-                        "An expected header field (X-OpenRosa-Version) did not match "
-                        "the expected format.",
-                        {"field": "X-OpenRosa-Version"},
-                    )
-                    request = Request(scope)
-                    response = await _problem(request, problem)
-                    return await response(scope, receive, send)
         return await self.app(scope, receive, send)
 
 
@@ -92,14 +132,15 @@ def create_app(
     """The simulator with one administrator (``email``, ``password``)."""
     store = Store(db_path)
     store.ensure_admin(email=email, password=password)
+    routes = [
+        *api_core.routes,
+        *api_odata.routes,
+        *api_export.routes,
+        *api_submissions.routes,
+        *api_forms.routes,
+    ]
     app = Starlette(
-        routes=[
-            *api_core.routes,
-            *api_odata.routes,
-            *api_export.routes,
-            *api_submissions.routes,
-            *api_forms.routes,
-        ],
+        routes=[_endpoint(route) for route in routes],
         exception_handlers={Problem: _problem, 404: _not_found, 405: _not_found},
     )
     app.state.store = store

@@ -14,7 +14,7 @@ import threading
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from defusedxml import ElementTree
@@ -183,27 +183,34 @@ class Store:
             )
             return cursor.lastrowid
 
-    def login(self, *, email: str, password: str) -> dict:
+    def user(self, *, email: str, password: str) -> sqlite3.Row:
+        """The user with this email and password, or Central's 401.2."""
         digest = _digest("sha256", (password or "").encode())
         row = self.one(
-            "select id, password from actors where type = 'user' and email = ? "
+            "select * from actors where type = 'user' and email = ? "
             "and deleted_at is null",
             email or "",
         )
         if row is None or not secrets.compare_digest(row["password"], digest):
             raise Problem.authentication_failed()
-        token = secrets.token_urlsafe(48)
-        moment = datetime.now(UTC)
-        created = clock.iso(moment)
+        return row
+
+    def login(self, *, email: str, password: str) -> dict:
+        row = self.user(email=email, password=password)
+        token = _token()
+        created = clock.now()
+        moment = datetime.fromisoformat(created.replace("Z", "+00:00"))
         expires = clock.iso(moment + timedelta(hours=SESSION_HOURS))
-        csrf = secrets.token_urlsafe(48)
+        csrf = _token()
         with self.tx() as db:
             db.execute(
                 "insert into sessions values (?, ?, ?, ?, ?)",
                 (token, row["id"], csrf, created, expires),
             )
+            # Central stamps the login in a statement of its own.
             db.execute(
-                "update actors set last_login_at = ? where id = ?", (created, row["id"])
+                "update actors set last_login_at = ? where id = ?",
+                (clock.now(), row["id"]),
             )
         return {
             "token": token,
@@ -217,7 +224,7 @@ class Store:
             "select a.* from sessions s join actors a on a.id = s.actor_id "
             "where s.token = ? and s.expires_at > ? and a.deleted_at is null",
             token,
-            clock.now(),
+            clock.wall(),
         )
         if row is not None:
             return row
@@ -256,7 +263,10 @@ class Store:
         return row
 
     def projects(self) -> list[sqlite3.Row]:
-        return self.all("select * from projects where deleted_at is null order by name")
+        return self.all(
+            "select * from projects where deleted_at is null "
+            "order by coalesce(archived, 0), name"
+        )
 
     # Forms
 
@@ -279,6 +289,15 @@ class Store:
         if form["current_def_id"] is None:
             raise Problem.not_found()
         return form, self.form_def(form["current_def_id"])
+
+    def visible_form(self, project_id: int, xml_form_id: str) -> tuple:
+        """The form with its published version, or its draft when it has
+        never been published."""
+        form = self.form(project_id, xml_form_id)
+        def_id = form["current_def_id"] or form["draft_def_id"]
+        if def_id is None:
+            raise Problem.not_found()
+        return form, self.form_def(def_id)
 
     def draft_form(self, project_id: int, xml_form_id: str) -> tuple:
         form = self.form(project_id, xml_form_id)
@@ -324,7 +343,7 @@ class Store:
                 definition.public_key,
                 self._ensure_key(db, definition.public_key),
                 json.dumps(fields),
-                secrets.token_urlsafe(48),
+                _token(),
                 clock.now(),
             ),
         ).lastrowid
@@ -385,7 +404,8 @@ class Store:
             )
         with self.tx() as db:
             db.execute(
-                "update forms set draft_def_id = null where id = ?", (form["id"],)
+                "update forms set draft_def_id = null, updated_at = ? where id = ?",
+                (clock.now(), form["id"]),
             )
             self._drop_def(db, draft["id"])
 
@@ -400,7 +420,7 @@ class Store:
             raise Problem.unexpected_value(
                 "xmlFormId",
                 definition.xml_form_id,
-                "The XForm ID in the form does not match the form you are updating.",
+                "does not match the form you are updating",
             )
         with self.tx() as db:
             previous = form["draft_def_id"] or form["current_def_id"]
@@ -543,18 +563,25 @@ class Store:
         """The new app user's id and its never-expiring session."""
         self.project(project_id)
         with self.tx() as db:
-            token, now = _field_key_token(), clock.now()
+            token, now = _token(), clock.now()
             actor_id = db.execute(
                 "insert into actors (type, display_name, token, project_id, "
                 "created_at) values ('field_key', ?, ?, ?, ?)",
                 (display_name, token, project_id, now),
             ).lastrowid
-            csrf = secrets.token_urlsafe(48)
+            csrf, created = _token(), clock.now()
             db.execute(
                 "insert into sessions values (?, ?, ?, ?, ?)",
-                (token, actor_id, csrf, now, FOREVER),
+                (token, actor_id, csrf, created, FOREVER),
             )
-        return {"id": actor_id, "csrf": csrf, "expiresAt": FOREVER}
+        # Central answers with the session's fields over the actor's, createdAt
+        # included: a moment after the app user's own.
+        return {
+            "id": actor_id,
+            "csrf": csrf,
+            "expiresAt": FOREVER,
+            "createdAt": created,
+        }
 
     def app_users(self, project_id: int) -> list[sqlite3.Row]:
         self.project(project_id)
@@ -577,7 +604,13 @@ class Store:
             db.execute("delete from assignments where actor_id = ?", (actor_id,))
 
     def assign(self, *, form_id: int, role_id: int, actor_id: int) -> None:
-        if role_id != 2 or self.actor(actor_id) is None:
+        """Any role Central has may be assigned on a form, but only the
+        app-user role (2) grants anything here: an app user given another role
+        can do what an app user can, where on Central it could do more. The
+        password reset token's role (3) Central keeps to itself."""
+        if role_id == PASSWORD_RESET_ROLE:
+            raise Problem.insufficient_rights()
+        if role_id not in CENTRAL_ROLES or self.actor(actor_id) is None:
             raise Problem.not_found()
         with self.tx() as db:
             db.execute(
@@ -587,7 +620,8 @@ class Store:
 
     def assignments(self, form_id: int) -> list[sqlite3.Row]:
         return self.all(
-            "select * from assignments where form_id = ? order by actor_id", form_id
+            "select * from assignments where form_id = ? order by actor_id, role_id",
+            form_id,
         )
 
     def is_assigned(self, *, actor_id: int, form_id: int) -> bool:
@@ -614,6 +648,15 @@ class Store:
         if row is None:
             raise Problem.not_found()
         return row
+
+    def find_submission(self, form_id: int, instance_id: str) -> sqlite3.Row | None:
+        """The live submission with this logical instanceID, if there is one."""
+        return self.one(
+            "select * from submissions where form_id = ? and instance_id = ? and "
+            "deleted_at is null",
+            form_id,
+            instance_id,
+        )
 
     def any_def(self, form_id: int, instance_id: str) -> sqlite3.Row | None:
         return self.one(
@@ -650,7 +693,23 @@ class Store:
                     [str(form["id"]), parsed.instance_id, "f"],
                     "submissions",
                 )
+            self._refuse_used_instance_id(db, form["id"], parsed.instance_id)
             return self._insert_submission(db, form, form_def, parsed, arrival)
+
+    def _refuse_used_instance_id(self, db, form_id: int, instance_id: str) -> None:
+        """Central's database refuses an instanceID that any version of the
+        form's submissions already has (its trigger's "ODK06"), as 409.3 with
+        the field and value as plain strings."""
+        used = db.execute(
+            "select 1 from submission_defs where form_id = ? and instance_id = ?",
+            (form_id, instance_id),
+        ).fetchone()
+        if used is not None:
+            raise Problem(
+                409.3,
+                f"A resource already exists with instanceID value(s) of {instance_id}.",
+                {"fields": "instanceID", "values": instance_id},
+            )
 
     def _insert_submission(self, db, form, form_def, parsed, arrival) -> int:
         arrival.at = arrival.at or clock.now()
@@ -817,16 +876,7 @@ class Store:
     ) -> int:
         arrival.at = arrival.at or clock.now()
         with self.tx() as db:
-            if db.execute(
-                "select 1 from submission_defs where form_id = ? and instance_id = ?",
-                (form["id"], parsed.instance_id),
-            ).fetchone():
-                raise Problem(
-                    409.8,
-                    "You tried to update a submission, but the instanceID you "
-                    "provided already exists on this server. Please try again with "
-                    "a unique instanceID.",
-                )
+            self._refuse_used_instance_id(db, form["id"], parsed.instance_id)
             carried = self._present_attachments(db, submission["current_def_id"])
             db.execute(
                 "update submission_defs set current = 0 where submission_id = ?",
@@ -901,26 +951,13 @@ class Store:
             ),
         )
 
-    def log_export(self, *, actor_id: int, form_id: int) -> None:
-        with self.tx() as db:
-            self._audit(db, actor_id, "form.submission.export", form_id, None)
-
-    def audits(
-        self,
-        *,
-        submission_id: int | None = None,
-        action: str | None = None,
-        limit: int | None = None,
-    ) -> list[dict]:
-        """Newest first, in Central's audit shape."""
-        sql, params = "select * from audits where 1", []
-        if submission_id is not None:
-            sql, params = sql + " and submission_id = ?", [*params, submission_id]
-        if action is not None:
-            sql, params = sql + " and action = ?", [*params, action]
-        sql += " order by logged_at desc, id desc"
-        if limit is not None:
-            sql, params = sql + " limit ?", [*params, limit]
+    def audits(self, *, submission_id: int) -> list[dict]:
+        """A submission's audit entries, newest first, in Central's shape."""
+        rows = self.all(
+            "select * from audits where submission_id = ? "
+            "order by logged_at desc, id desc",
+            submission_id,
+        )
         return [
             {
                 "actorId": r["actor_id"],
@@ -930,7 +967,7 @@ class Store:
                 "loggedAt": r["logged_at"],
                 "notes": None,
             }
-            for r in self.all(sql, *params)
+            for r in rows
         ]
 
     def delete_submission(self, submission_id: int) -> None:
@@ -1003,7 +1040,7 @@ class Store:
                     if form_def is None:
                         raise Problem.form_version_not_found(parsed.version)
                     defs[parsed.version] = form_def
-                arrival = Arrival(actor_id, device_id, at=stamp or clock.now())
+                arrival = Arrival(actor_id, device_id, at=stamp or clock.wall())
                 self._insert_submission(db, form, form_def, parsed, arrival)
                 count += 1
         return count
@@ -1012,7 +1049,16 @@ class Store:
         return self.one("select min(id) from actors where type = 'user'")[0]
 
 
-def _field_key_token() -> str:
+# Central's roles at 4f5943d (GET /v1/roles): admin, app-user, password reset
+# token, project manager, project viewer, form viewer, data collector, public
+# link.
+CENTRAL_ROLES = {1, 2, 3, 5, 6, 7, 8, 9}
+PASSWORD_RESET_ROLE = 3
+
+
+def _token() -> str:
+    """64 characters, as Central writes its session tokens: base64 of 48
+    random bytes with ``/`` as ``!`` and ``+`` as ``$``."""
     alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!$"
     return "".join(secrets.choice(alphabet) for _ in range(64))
 

@@ -3,6 +3,7 @@ they may do. An administrator may do anything; an app user only what Central
 grants the "app-user" role on forms assigned to it."""
 
 import base64
+import re
 import sqlite3
 from urllib.parse import quote, quote_plus
 
@@ -47,36 +48,68 @@ def original_url(request: Request) -> str:
 
 def actor(request: Request) -> sqlite3.Row | None:
     """The authenticated actor, or None for an anonymous request."""
-    if "central_sim.actor" in request.scope:
-        return request.scope["central_sim.actor"]
-    found = _authenticate(request)
-    request.scope["central_sim.actor"] = found
-    return found
+    if "central_sim.actor" not in request.scope:
+        authenticate(request)
+    return request.scope["central_sim.actor"]
 
 
-def _authenticate(request: Request) -> sqlite3.Row | None:
+def authenticate(request: Request) -> None:
+    """Who is asking, settled before the route runs as by Central's auth step;
+    a refusal here is marked so OpenRosa routes answer it without their
+    headers, as Central does."""
+    try:
+        request.scope["central_sim.actor"] = _credentials(request)
+    except Problem as problem:
+        problem.before_route = True
+        raise
+
+
+_TOKEN = re.compile(r"[A-Za-z0-9!$]{64}")
+_BASIC = re.compile(r"^([^:]+):(.+)$")
+
+
+def _credentials(request: Request) -> sqlite3.Row | None:
     key = request.scope.get("central_sim.key")
     if key is not None:
-        found = store(request).actor_for_token(key)
-        if found is None or found["type"] != "field_key":
-            raise Problem.authentication_failed()
-        return found
+        return _app_user_key(request, key)
     header = request.headers.get("authorization")
     if not header:
         return None
-    scheme, _, credentials = header.partition(" ")
-    if scheme.lower() == "bearer":
-        found = store(request).actor_for_token(credentials.strip())
+    if header.startswith("Bearer "):
+        found = store(request).actor_for_token(header[len("Bearer ") :])
         if found is None:
             raise Problem.authentication_failed()
         return found
-    if scheme.lower() == "basic":
-        if request.url.scheme != "https":
-            raise Problem.https_only()
-        email, _, password = base64.b64decode(credentials).decode().partition(":")
-        store(request).login(email=email, password=password)
-        return store(request).one("select * from actors where email = ?", email)
+    if header.startswith("Basic "):
+        return _basic(request, header[len("Basic ") :])
     raise Problem.authentication_failed()
+
+
+def _app_user_key(request: Request, key: str) -> sqlite3.Row:
+    """A malformed key is 401; a well-formed one without a live app user
+    behind it is 403, which Central prefers so clients do not ask for a
+    password."""
+    if not _TOKEN.fullmatch(key):
+        raise Problem.authentication_failed()
+    found = store(request).actor_for_token(key)
+    if found is None or found["type"] != "field_key":
+        raise Problem.insufficient_rights()
+    return found
+
+
+def _basic(request: Request, credentials: str) -> sqlite3.Row:
+    """Only over HTTPS, or behind a proxy that says so; no session is made."""
+    secure = request.headers.get("x-forwarded-proto") == "https"
+    if request.url.scheme != "https" and not secure:
+        raise Problem.https_only()
+    try:
+        plain = base64.b64decode(credentials).decode()
+    except ValueError as err:
+        raise Problem.authentication_failed() from err
+    match = _BASIC.match(plain)
+    if match is None:
+        raise Problem.authentication_failed()
+    return store(request).user(email=match.group(1), password=match.group(2))
 
 
 def require_actor(request: Request) -> sqlite3.Row:
@@ -93,14 +126,6 @@ def require_admin(request: Request) -> sqlite3.Row:
     return found
 
 
-def require_project_reader(request: Request, project_id: int) -> sqlite3.Row:
-    """Administrators, and app users of that project (for form lists)."""
-    found = require_actor(request)
-    if found["type"] == "field_key" and found["project_id"] != project_id:
-        raise Problem.insufficient_rights()
-    return found
-
-
 def require_submitter(request: Request, form: sqlite3.Row) -> sqlite3.Row:
     found = require_actor(request)
     if found["type"] == "user":
@@ -111,10 +136,12 @@ def require_submitter(request: Request, form: sqlite3.Row) -> sqlite3.Row:
 
 
 def int_param(request: Request, name: str) -> int:
-    try:
-        return int(request.path_params[name])
-    except ValueError as err:
-        raise Problem.not_found() from err
+    """A numeric id from the path; anything else is what PostgreSQL says of
+    it, passed on by Central as 400.11."""
+    value = request.path_params[name]
+    if not re.fullmatch(r"\s*[+-]?\d+\s*", value):
+        raise Problem.invalid_type(value, "type integer")
+    return int(value)
 
 
 def is_true(value: str | None) -> bool:
@@ -150,6 +177,17 @@ URI_COMPONENT_SAFE = "-_.!~*'()"
 
 def openrosa(body: str, status: int = 200) -> Response:
     return Response(body, status, headers=OPENROSA_HEADERS, media_type=XML)
+
+
+def mustache_escape(text: str) -> str:
+    """What Central's message templates (mustache) make of a message."""
+    return "".join(_MUSTACHE.get(c, c) for c in text)
+
+
+_MUSTACHE = {
+    "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;",
+    "/": "&#x2F;", "`": "&#x60;", "=": "&#x3D;",
+}  # fmt: skip
 
 
 def xml_escape(text: str) -> str:

@@ -38,19 +38,22 @@ class Settings(BaseSettings):
     port: int = 8000
 
     @model_validator(mode="after")
-    def _secrets_are_real_outside_development(self) -> "Settings":
-        if self.environment == "production":
-            key = self.secret_key.get_secret_value() if self.secret_key else ""
-            if key.lower() in PLACEHOLDER_SECRETS or len(key) < 32:
-                raise ValueError(
-                    "TROGIUP_SECRET_KEY must be set to a random value of at least "
-                    "32 characters in production (for example: "
-                    "python -c 'import secrets; print(secrets.token_urlsafe(48))')"
-                )
-        if self.secret_key is None:
-            # Development and tests only: sessions do not outlive a restart, which
-            # is what a developer expects from an unset key.
-            self.secret_key = SecretStr(secrets.token_urlsafe(48))
+    def _secret_key_is_real_outside_development(self) -> "Settings":
+        if self.environment == "development":
+            if self.secret_key is None:
+                # Sessions do not outlive a restart, which is what a developer
+                # expects from an unset key; nowhere else gets a default.
+                self.secret_key = SecretStr(secrets.token_urlsafe(48))
+            return self
+        key = self.secret_key.get_secret_value() if self.secret_key else ""
+        if key.lower() in PLACEHOLDER_SECRETS or len(key) < 32:
+            state = "is not set" if self.secret_key is None else "is too weak"
+            raise ValueError(
+                f"TROGIUP_SECRET_KEY {state}: with TROGIUP_ENVIRONMENT="
+                f"{self.environment} it must be a random value of at least 32 "
+                "characters (for example: python -c 'import secrets; "
+                "print(secrets.token_urlsafe(48))'). Only development makes one up."
+            )
         return self
 
     @property

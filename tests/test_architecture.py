@@ -1,5 +1,12 @@
-"""The boundaries DESIGN.md draws, checked: production code never loads the
-simulator, and analysis/ knows nothing of the server or of Central."""
+"""Two boundaries of the layout, checked by importing in a fresh interpreter.
+
+The Central simulator (central_sim/) is a developer and demo tool: no
+production path may depend on it, so importing the API, the command, the pull,
+the form deployment or the workers must not load it (``trogiup central-sim``
+and the demo import it only when they run). analysis/ holds the pandas
+indicator code and works on data handed to it: it must not load the server,
+the workers, a Central client (pyodk) or the simulator, so it can be tested
+and reused on its own."""
 
 import subprocess
 import sys

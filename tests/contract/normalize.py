@@ -5,6 +5,12 @@ once server-chosen ids, tokens, timestamps and the server's own address are
 replaced by stable placeholders. Keys, key order, JSON types and nulls stay as
 they are, so a placeholder says which type the value had: an integer id
 becomes "<admin:int>", the same id as a string "<admin:str>".
+
+Timestamps are labelled the way ids are: the first one seen is "<time#1>", a
+later equal one keeps that label and a different one gets the next number. So
+a recording still shows which moments are the same one (a submission's
+``submissionDate`` before and after an edit, a version's ``createdAt`` and its
+submission's), though not the moments themselves.
 """
 
 import csv
@@ -32,6 +38,19 @@ ID_KEYS = {
 # Keys whose value is a random secret or a server-made random string.
 SECRET_KEYS = {"token", "csrf", "draftToken", "enketoId", "enketoOnceId"}
 ACTOR_TYPES = {"user", "field_key", "public_link", "singleUse"}
+# Keys whose timestamps are labelled on a counter of their own. Central reads
+# the clock afresh in each statement, so two moments written a fraction of a
+# millisecond apart in one request are equal in some runs and not in others
+# (seen at 4f5943d: a form's updatedAt and publishedAt on publish, an audit's
+# loggedAt and the review it logs, a session's createdAt and lastLoginAt).
+# Compared only among themselves, their labels say the same in every run.
+CLOCKS = {
+    "updatedAt": "updated",
+    "deletedAt": "deleted",
+    "loggedAt": "logged",
+    "lastLoginAt": "login",
+    "expiresAt": "expires",
+}
 # CSV export columns holding an actor id.
 CSV_ACTOR_COLUMNS = {"SubmitterID"}
 
@@ -44,6 +63,8 @@ class Normalizer:
         self._labels: dict[tuple[str, str], str] = {}
         self._counts: dict[str, int] = {}
         self._secrets: dict[str, str] = {}
+        self._times: dict[tuple[str, str], str] = {}
+        self._time_counts: dict[str, int] = {}
 
     def name(self, kind: str, value: Any, label: str) -> None:
         """Give a known id (the admin's actor id, the project id) a label."""
@@ -63,13 +84,21 @@ class Normalizer:
         suffix = "int" if isinstance(value, int) else "str"
         return f"<{self._labels[key]}:{suffix}>"
 
-    def text(self, value: str) -> str:
+    def text(self, value: str, *, clock: str = "time") -> str:
         """Normalize free text: addresses, secrets, project ids, timestamps."""
         for secret, label in self._secrets.items():
             value = value.replace(secret, label)
         value = value.replace(self.base_url, "<base>")
         value = PROJECT_PATH.sub("/projects/<project>", value)
-        return TIMESTAMP.sub("<timestamp>", value)
+        return TIMESTAMP.sub(lambda found: self.moment(found.group(), clock), value)
+
+    def moment(self, stamp: str, clock: str = "time") -> str:
+        """The label of a timestamp on ``clock``; equal text, equal label."""
+        key = (clock, stamp)
+        if key not in self._times:
+            self._time_counts[clock] = self._time_counts.get(clock, 0) + 1
+            self._times[key] = f"<{clock}#{self._time_counts[clock]}>"
+        return self._times[key]
 
     def json(self, body: Any, *, id_kind: str | None = None) -> Any:
         """Normalize a JSON body; ``id_kind`` names what a top-level "id" is."""
@@ -98,6 +127,8 @@ class Normalizer:
             return self.placeholder(id_kind, value)
         if key in ID_KEYS and isinstance(value, int | str):
             return self.placeholder(ID_KEYS[key], value)
+        if key in CLOCKS and isinstance(value, str):
+            return self.text(value, clock=CLOCKS[key])
         return self.json(value)
 
     def _problem_values(self, problem: dict) -> None:

@@ -96,14 +96,15 @@ class Conversation:
         id_kind: str | None = None,
         shown: str | None = None,
         names: Callable[[httpx.Response], None] | None = None,
+        keep: Callable[[Any], Any] | None = None,
         **kwargs: Any,
     ) -> httpx.Response:
+        """One request, recorded. ``keep`` narrows a JSON body to the part this
+        conversation made, for lists a shared server fills from other runs."""
         headers = dict(kwargs.pop("headers", None) or {})
         if auth and self.token:
             headers["Authorization"] = f"Bearer {self.token}"
-        response = self.client.request(
-            method, path, params=params, headers=headers, **kwargs
-        )
+        response = self._send(method, path, params=params, headers=headers, **kwargs)
         if names and response.is_success:
             names(response)
         self.exchanges.append(
@@ -113,10 +114,20 @@ class Conversation:
                 path=self.norm.text(shown or _shown_path(path, params)),
                 status=response.status_code,
                 headers=self._headers(response),
-                body=self._body(response, body_as, id_kind),
+                body=self._body(response, body_as, id_kind, keep),
             )
         )
         return response
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            return self.client.request(method, path, **kwargs)
+        except httpx.TransportError:
+            # Central (4f5943d) can drop a kept-alive connection after a
+            # refused OData stream; a read is sent again, on a new connection.
+            if method not in ("GET", "HEAD"):
+                raise
+            return self.client.request(method, path, **kwargs)
 
     def _headers(self, response: httpx.Response) -> dict[str, str]:
         return {
@@ -125,14 +136,17 @@ class Conversation:
             if name in response.headers
         }
 
-    def _body(self, response: httpx.Response, body_as: str, id_kind: str | None):
+    def _body(self, response: httpx.Response, body_as: str, id_kind, keep):
         if not response.content:
             return None
         kind = response.headers.get("content-type", "").split(";")[0].strip()
         if body_as == "edmx":
             return edmx_outline(response.text)
         if kind == "application/json":
-            return self.norm.json(response.json(), id_kind=id_kind)
+            body = response.json()
+            if keep is not None and response.is_success:
+                body = keep(body)
+            return self.norm.json(body, id_kind=id_kind)
         if kind == "application/zip":
             return self.norm.zip_files(response.content)
         if kind == "text/csv":

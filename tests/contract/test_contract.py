@@ -11,7 +11,7 @@ import pytest
 from tests.contract.compare import differences, recorded_exchanges, replay
 
 # Every recorded scenario; a new one joins once the simulator answers it.
-CHECKED_SCENARIOS = ["core", "extra", "sync"]
+CHECKED_SCENARIOS = ["core", "extra", "sync", "edges"]
 
 
 @pytest.mark.parametrize("scenario", CHECKED_SCENARIOS)

@@ -49,10 +49,42 @@ def test_json__timestamps_and_address__replaced_while_keys_order_and_nulls_stay(
     assert list(normalized) == list(body)
     assert normalized == {
         "updatedAt": None,
-        "createdAt": "<timestamp>",
+        "createdAt": "<time#1>",
         "@odata.context": "<base>/v1/projects/<project>/forms/f.svc/$metadata",
         "visit_date": "2026-11-01",
         "age": 7,
+    }
+
+
+def test_json__timestamps__equal_ones_share_a_label_and_others_get_the_next():
+    norm = Normalizer(BASE)
+    first, later = "2026-12-03T18:12:12.256Z", "2026-12-03T18:12:13.001Z"
+
+    body = norm.json(
+        [
+            {"submissionDate": first, "updatedAt": None},
+            {"submissionDate": first, "updatedAt": later},
+        ]
+    )
+    path = norm.text(f"/Submissions?$filter=__system/submissionDate gt {later}")
+
+    assert body == [
+        {"submissionDate": "<time#1>", "updatedAt": None},
+        {"submissionDate": "<time#1>", "updatedAt": "<updated#1>"},
+    ]
+    assert path == "/Submissions?$filter=__system/submissionDate gt <time#2>"
+
+
+def test_json__separately_read_clocks__labelled_on_their_own_counters():
+    norm = Normalizer(BASE)
+    moment = "2026-12-03T18:12:12.256Z"
+
+    body = norm.json({"updatedAt": moment, "publishedAt": moment, "loggedAt": moment})
+
+    assert body == {
+        "updatedAt": "<updated#1>",
+        "publishedAt": "<time#1>",
+        "loggedAt": "<logged#1>",
     }
 
 
@@ -112,7 +144,7 @@ def test_zip_files__csv_rows_normalized_and_submitter_column_labelled():
     assert files == {
         "f.csv": [
             ["SubmissionDate", "age", "SubmitterID"],
-            ["<timestamp>", "7", "<app_user:str>"],
+            ["<time#1>", "7", "<app_user:str>"],
         ]
     }
 

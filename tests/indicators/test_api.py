@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 from server.app import create_app
 from server.deps import database_session
-from server.settings import Settings
+from tests.factories.settings import make_settings
 
 
 class Client:
@@ -45,7 +45,7 @@ class Client:
 
 @pytest.fixture
 def client(form_tables, tmp_path):
-    app = create_app(Settings(data_dir=tmp_path, environment="test"))
+    app = create_app(make_settings(data_dir=tmp_path))
 
     def session_override():
         with Session(form_tables) as session:

@@ -2,6 +2,7 @@ import pytest
 from pydantic import ValidationError
 
 from server.settings import Settings
+from tests.factories.settings import TEST_SECRET_KEY
 
 
 def test_settings__defaults_to_embedded_sqlite(tmp_path, monkeypatch):
@@ -32,13 +33,39 @@ def test_settings__hides_secrets_from_repr():
     assert "kkkk" not in repr(settings)
 
 
+@pytest.mark.parametrize("environment", ["test", "production"])
 @pytest.mark.parametrize("key", [None, "changeme", "short"])
-def test_settings__production_refuses_missing_or_placeholder_secret(key):
-    with pytest.raises(ValidationError, match="TROGIUP_SECRET_KEY"):
-        Settings(environment="production", secret_key=key, _env_file=None)
+def test_settings__outside_development__missing_or_weak_secret_refused(
+    environment, key, monkeypatch
+):
+    monkeypatch.delenv("TROGIUP_SECRET_KEY", raising=False)
+
+    with pytest.raises(ValidationError, match="TROGIUP_SECRET_KEY") as refused:
+        Settings(environment=environment, secret_key=key, _env_file=None)
+
+    assert f"TROGIUP_ENVIRONMENT={environment}" in str(refused.value)
+    assert "at least 32 characters" in str(refused.value)
 
 
-def test_settings__development_gets_a_random_secret():
+def test_settings__outside_development__unset_secret_named_as_not_set(monkeypatch):
+    monkeypatch.delenv("TROGIUP_SECRET_KEY", raising=False)
+
+    with pytest.raises(ValidationError, match="TROGIUP_SECRET_KEY is not set"):
+        Settings(environment="test", _env_file=None)
+
+
+@pytest.mark.parametrize("environment", ["test", "production"])
+def test_settings__outside_development__given_secret_kept(environment):
+    settings = Settings(
+        environment=environment, secret_key=TEST_SECRET_KEY, _env_file=None
+    )
+
+    assert settings.secret_key.get_secret_value() == TEST_SECRET_KEY
+
+
+def test_settings__development_gets_a_random_secret(monkeypatch):
+    monkeypatch.delenv("TROGIUP_SECRET_KEY", raising=False)
+
     first = Settings(_env_file=None).secret_key.get_secret_value()
     second = Settings(_env_file=None).secret_key.get_secret_value()
 

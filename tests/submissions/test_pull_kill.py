@@ -14,6 +14,7 @@ from sqlmodel import Session, func, select
 from server.db import make_engine, upgrade
 from server.submissions.models import PullRun, Submission, SubmissionVersion
 from server.submissions.service import form_status
+from tests.factories.settings import TEST_SECRET_KEY
 from tests.factories.sync import XML_FORM_ID, CentralActions, form_xml, many_submissions
 
 SUBMISSIONS = 60
@@ -38,6 +39,7 @@ def environment(central_settings, database_url, tmp_path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TROGIUP_")}
     env.update(
         TROGIUP_ENVIRONMENT="test",
+        TROGIUP_SECRET_KEY=TEST_SECRET_KEY,
         TROGIUP_DATA_DIR=str(tmp_path / "data"),
         TROGIUP_DATABASE_URL=database_url,
         TROGIUP_CENTRAL_URL=central_settings.central_url,

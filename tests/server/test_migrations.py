@@ -1,0 +1,101 @@
+"""The migrations, as ``trogiup db upgrade`` runs them and as the models expect
+them, on SQLite and on PostgreSQL."""
+
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import OperationalError
+from sqlmodel import SQLModel
+
+import server.models  # noqa: F401  (registers every table on SQLModel.metadata)
+from server.db import alembic_config, make_engine
+from tests.fixtures.db import POSTGRES_URL, unavailable
+
+# The console script pip installed beside this interpreter.
+TROGIUP = Path(sys.executable).with_name("trogiup")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database_url(request, tmp_path):
+    """A database with nothing in it yet: a new SQLite file, or a new schema."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+        return
+    admin = make_engine(POSTGRES_URL)
+    schema = f"trogiup_cli_{uuid.uuid4().hex[:10]}"
+    try:
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except OperationalError as err:
+        admin.dispose()
+        unavailable("PostgreSQL", err)
+    separator = "&" if "?" in POSTGRES_URL else "?"
+    yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+def _trogiup(*args: str, database_url: str, data_dir: Path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TROGIUP_")}
+    env |= {"TROGIUP_DATABASE_URL": database_url, "TROGIUP_DATA_DIR": str(data_dir)}
+    return subprocess.run(
+        [str(TROGIUP), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_db_upgrade_command__migrates_an_empty_database_to_the_head(
+    empty_database_url, tmp_path
+):
+    done = _trogiup("db", "upgrade", database_url=empty_database_url, data_dir=tmp_path)
+
+    engine = make_engine(empty_database_url)
+    try:
+        head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+        with engine.connect() as conn:
+            versions = conn.scalars(text("select version_num from alembic_version"))
+            versions = versions.all()
+            tables = set(inspect(conn).get_table_names())
+    finally:
+        engine.dispose()
+    assert done.returncode == 0, done.stderr
+    assert "is at heads" in done.stdout
+    assert versions == [head]
+    assert set(SQLModel.metadata.tables) <= tables
+
+
+def test_db_upgrade_command__run_twice__changes_nothing_the_second_time(
+    empty_database_url, tmp_path
+):
+    first = _trogiup(
+        "db", "upgrade", database_url=empty_database_url, data_dir=tmp_path
+    )
+
+    again = _trogiup(
+        "db", "upgrade", database_url=empty_database_url, data_dir=tmp_path
+    )
+
+    assert (first.returncode, again.returncode) == (0, 0), again.stderr
+
+
+def test_migrated_schema__autogenerate_finds_no_difference_from_the_models(engine):
+    with engine.connect() as conn:
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "compare_server_default": True}
+        )
+        differences = compare_metadata(context, SQLModel.metadata)
+
+    assert differences == []
