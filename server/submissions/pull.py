@@ -239,8 +239,9 @@ class _FormPull:
         self.result = FormPullResult(self.xml_form_id, run.mode)
         self.newest = _Newest(form.cursor_submission_date, form.cursor_updated_at)
         self.versions = _Versions(session, central, form.project_id, form.xml_form_id)
-        self.listed: set[str] = set()
-        self.deleted_listed: set[str] = set()
+        # Submission id -> the updatedAt of the reading stored, per listing.
+        self.listed: dict[str, str] = {}
+        self.deleted_listed: dict[str, str] = {}
         self.seen: set[str] = set()
 
     def run(self, *, full: bool) -> None:
@@ -264,17 +265,21 @@ class _FormPull:
         since = odata_timestamp(self.newest.watermark() - self.options.overlap)
         return f"__system/submissionDate gt {since} or __system/updatedAt gt {since}"
 
-    def _store_pages(self, pages: Iterable[Any], stage: str, ids: set[str]) -> None:
+    def _store_pages(
+        self, pages: Iterable[Any], stage: str, ids: dict[str, str]
+    ) -> None:
         for page in prefetched(pages, depth=self.options.prefetch):
             # Per page, so that anything the page left in a cycle is collected.
             with normalize.cyclic_gc_paused():
                 self._store(page.rows, ids)
             self.progress(stage, len(page.rows))
 
-    def _store(self, rows: list[dict[str, Any]], ids: set[str]) -> None:
-        """One page, in one transaction."""
-        fresh = [r for r in rows if r["__id"] not in ids]
-        ids.update(r["__id"] for r in fresh)
+    def _store(self, rows: list[dict[str, Any]], ids: dict[str, str]) -> None:
+        """One page, in one transaction. A submission this listing already
+        showed is stored again only if this reading is newer (a later
+        ``updatedAt``): timestamp paging can show a row twice, and an older
+        copy must not undo a newer one."""
+        fresh = _newer_readings(rows, ids)
         self.seen.update(r["__id"] for r in fresh)
         stored = ledger.store_page(
             session=self.session,
@@ -320,7 +325,7 @@ class _FormPull:
         )
         if not full:
             query = query.where(col(Submission.deleted_at).is_not(None))
-        listed = self.listed | self.deleted_listed
+        listed = self.listed.keys() | self.deleted_listed.keys()
         return sorted(sid for sid in self.session.exec(query) if sid not in listed)
 
     def _recheck(self, candidates: list[str]) -> None:
@@ -356,6 +361,22 @@ class _FormPull:
         self.run_row.finished_at = now
         self.session.add_all([self.form, self.run_row])
         self.session.commit()
+
+
+def _newer_readings(
+    rows: list[dict[str, Any]], ids: dict[str, str]
+) -> list[dict[str, Any]]:
+    """The rows not yet read in this listing, or read with an older
+    ``updatedAt``; ``ids`` learns the ones returned. Central writes every
+    timestamp in one format, so their text sorts as their time does."""
+    fresh = []
+    for row in rows:
+        stamp = (row.get("__system") or {}).get("updatedAt") or ""
+        held = ids.get(row["__id"])
+        if held is None or stamp > held:
+            ids[row["__id"]] = stamp
+            fresh.append(row)
+    return fresh
 
 
 @dataclass
