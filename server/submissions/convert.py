@@ -11,7 +11,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from server.submissions.schema import MergedField, MergedSchema, form_table_name
@@ -26,6 +26,19 @@ _STORAGE = {"int": "int", "decimal": "decimal", "date": "date", "boolean": "bool
 
 class _Unconvertible(Exception):
     """A value that does not fit its column's type."""
+
+
+# What converting one value may raise on a value of the wrong shape: each one
+# sets that value's submission aside, never the batch (OverflowError is an
+# ArithmeticError; KeyError and IndexError are LookupErrors).
+CONVERSION_ERRORS = (
+    _Unconvertible,
+    ValueError,
+    TypeError,
+    LookupError,
+    AttributeError,
+    ArithmeticError,
+)
 
 
 @dataclass
@@ -188,15 +201,29 @@ def _scalar(merged: MergedField) -> tuple[str, Callable[[Any], Any]] | None:
 
 
 def _text(value: Any) -> str:
-    if type(value) is str:  # the common case first; bool is an int subclass
-        return value if value.isascii() else unicodedata.normalize("NFC", value)
-    if isinstance(value, str):
-        return value if value.isascii() else unicodedata.normalize("NFC", value)
+    if isinstance(value, str):  # the common case first
+        if value.isascii():
+            if "\x00" in value:
+                raise _Unconvertible
+            return value
+        return _unicode_text(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
         return str(value)
     raise _Unconvertible
+
+
+def _unicode_text(value: str) -> str:
+    """Vietnamese text in NFC, as typed tables keep it. PostgreSQL stores no
+    NUL character, and neither database takes a lone surrogate (JSON's
+    ``\\ud800`` escapes parse into one): such a value is not text a column can
+    hold."""
+    text = unicodedata.normalize("NFC", value)
+    if "\x00" in text:
+        raise _Unconvertible
+    text.encode("utf-8")  # UnicodeEncodeError, a ValueError, on a surrogate
+    return text
 
 
 def _shape(value: Any) -> str:
@@ -248,7 +275,10 @@ def _datetime(value: Any) -> datetime:
     # A time without an offset cannot be placed: guessing would move it.
     if moment.tzinfo is None:
         raise _Unconvertible
-    return moment
+    # Stored as its UTC instant. Near the ends of the range that instant falls
+    # outside what datetime can hold (0001-01-01T00:00+07:00 is in year 0):
+    # OverflowError, a bad value like any other.
+    return moment.astimezone(UTC)
 
 
 def _boolean(value: Any) -> bool:
@@ -341,7 +371,7 @@ def _fill(plans: list[FieldPlan], source, out, problems: list[FieldPlan]) -> Non
     for plan in plans:
         try:
             plan.fill(source, out)
-        except (_Unconvertible, ValueError, TypeError, KeyError, IndexError):
+        except CONVERSION_ERRORS:
             # An empty string is an unanswered question, not a bad value.
             if plan.get(source) != "":
                 problems.append(plan)
@@ -466,6 +496,22 @@ def unknown_version(where: str) -> Problem:
         None,
         f"{where}: this form version is not registered; fetch its XForm "
         "(trogiup pull registers it) and retry the quarantine",
+    )
+
+
+def refused_by_database(where: str, err: Exception) -> Problem:
+    """The database would not take rows that converted: the error's type and
+    SQLSTATE say why, its message is left out (drivers quote the values)."""
+    state = getattr(err, "sqlstate", None) or getattr(
+        getattr(err, "orig", None), "sqlstate", None
+    )
+    cause = type(getattr(err, "orig", None) or err).__name__
+    cause += f", SQLSTATE {state}" if state else ""
+    return Problem(
+        "refused_by_database",
+        None,
+        f"{where}: the database refused its typed rows ({cause}); the version "
+        "stays in the ledger: fix the form or the code, then retry the quarantine",
     )
 
 

@@ -15,11 +15,13 @@ while the next page is on its way and must keep up with Central.
 
 import gc
 import logging
+import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import psycopg
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm.attributes import set_committed_value
@@ -36,6 +38,7 @@ from server.submissions.convert import (
     describe_problem,
     location,
     not_decrypted,
+    refused_by_database,
     unknown_version,
 )
 from server.submissions.models import (
@@ -135,6 +138,8 @@ class _Batch:
     main_rows: list[dict[str, Any]] = field(default_factory=list)
     repeat_rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     normalized: list[Submission] = field(default_factory=list)
+    # submission_id -> the version normalized, should its rows be refused.
+    versions: dict[str, SubmissionVersion] = field(default_factory=dict)
     failed: list[tuple[Submission, SubmissionVersion, list[Problem]]] = field(
         default_factory=list
     )
@@ -252,6 +257,7 @@ def _one(schema, tables, plans, batch: _Batch, submission, version) -> None:
     for table, rows in converted.repeats.items():
         batch.repeat_rows.setdefault(table, []).extend(rows)
     batch.normalized.append(submission)
+    batch.versions[submission.submission_id] = version
 
 
 def _write(session, tables, schema: MergedSchema, batch: _Batch, submissions) -> None:
@@ -271,11 +277,89 @@ def _write(session, tables, schema: MergedSchema, batch: _Batch, submissions) ->
     for table in (main, *repeat_tables):
         for clause in _where_in(connection, table.c.submission_id, existing):
             connection.execute(table.delete().where(clause))
-    if batch.main_rows:
-        _insert_many(connection, main, batch.main_rows)
-    for name, rows in batch.repeat_rows.items():
-        if rows:
-            _insert_many(connection, tables[name], rows)
+    rows = {main.name: batch.main_rows, **batch.repeat_rows}
+    try:
+        with _undone_on_error(session, [main, *repeat_tables], batch):
+            _insert_rows(connection, tables, rows)
+    except DATA_ERRORS:
+        # One submission's rows that converted but that the database refuses
+        # (two repeat rows with one __id, say) must not fail the page.
+        _insert_one_by_one(session, tables, [main, *repeat_tables], batch)
+
+
+# What a database may raise on a value it will not store, through SQLAlchemy,
+# psycopg's COPY or sqlite3's executemany (OverflowError, UnicodeEncodeError).
+DATA_ERRORS = (
+    sa.exc.DataError,
+    sa.exc.IntegrityError,
+    psycopg.DataError,
+    psycopg.IntegrityError,
+    sqlite3.DataError,
+    sqlite3.IntegrityError,
+    ValueError,
+    TypeError,
+    ArithmeticError,
+)
+
+
+def _insert_rows(connection, tables, rows: dict[str, list[dict]]) -> None:
+    for name, table_rows in rows.items():
+        if table_rows:
+            _insert_many(connection, tables[name], table_rows)
+
+
+@contextmanager
+def _undone_on_error(session, tables: list[sa.Table], batch: _Batch):
+    """Undo a failed insert of the batch's typed rows and nothing else: a
+    savepoint on PostgreSQL, whose transaction is unusable after an error until
+    rolled back to one; on SQLite a failed statement leaves the transaction as
+    it was, less that statement, so the rows written before it are deleted
+    (pysqlite's savepoints could commit the page early, outside a BEGIN)."""
+    if session.connection().dialect.name == "postgresql":
+        with session.begin_nested():
+            session.connection()  # emits the SAVEPOINT, which is otherwise lazy
+            yield
+        return
+    try:
+        yield
+    except DATA_ERRORS:
+        _delete_typed(session.connection(), tables, list(batch.versions))
+        raise
+
+
+def _insert_one_by_one(session, tables, table_list, batch: _Batch) -> None:
+    """Each submission's typed rows on their own; a submission whose rows are
+    refused is quarantined with the error's type, the others land."""
+    by_submission: dict[str, dict[str, list[dict]]] = {}
+    for name, table_rows in (("", batch.main_rows), *batch.repeat_rows.items()):
+        name = name or table_list[0].name
+        for row in table_rows:
+            own = by_submission.setdefault(row["submission_id"], {})
+            own.setdefault(name, []).append(row)
+    kept = []
+    for submission in batch.normalized:
+        one = _Batch(versions={submission.submission_id: None})
+        try:
+            with _undone_on_error(session, table_list, one):
+                rows = by_submission.get(submission.submission_id, {})
+                _insert_rows(session.connection(), tables, rows)
+        except DATA_ERRORS as err:
+            version = batch.versions[submission.submission_id]
+            where = location(
+                submission.xml_form_id, version.form_version, submission.submission_id
+            )
+            batch.failed.append(
+                (submission, version, [refused_by_database(where, err)])
+            )
+            continue
+        kept.append(submission)
+    batch.normalized = kept
+
+
+def _delete_typed(connection, tables: list[sa.Table], ids: list[str]) -> None:
+    for table in tables:
+        for clause in _where_in(connection, table.c.submission_id, ids):
+            connection.execute(table.delete().where(clause))
 
 
 def _where_in(connection, column: sa.Column, values: list) -> Iterator:
