@@ -48,7 +48,7 @@ from server.central.submissions import (
     odata_timestamp,
 )
 from server.db import utcnow
-from server.errors import CentralError, NotFound, TrogiupError
+from server.errors import CentralError, NotFound, TrogiupError, safe_summary
 from server.submissions import attachments, ledger, normalize
 from server.submissions.models import CentralForm, FormVersion, PullRun, Submission
 from server.submissions.xform import parse_xform
@@ -511,7 +511,7 @@ def _fail(session: Session, run: PullRun, err: Exception) -> None:
     run = session.get(PullRun, run.id) or run
     run.status = "failed"
     run.finished_at = utcnow()
-    run.error = str(getattr(err, "message", None) or err)[:2000]
+    run.error = safe_summary(err)[:2000]
     session.add(run)
     session.commit()
     logger.info("pull of %s failed; run %s recorded it", run.xml_form_id, run.id)

@@ -453,6 +453,47 @@ def test_pull__persistent_5xx__fails_clearly_and_leaves_whole_pages(
     assert len(typed(session)) == 5
 
 
+class _RowQuotingError(Exception):
+    """A driver's error, whose message quotes the row it failed on."""
+
+    sqlstate = "23505"
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        ValueError("invalid literal for int() with base 10: 'Nguyễn Văn A'"),
+        sa.exc.IntegrityError(
+            "INSERT INTO submission ...",
+            {"name": "Nguyễn Văn A"},
+            _RowQuotingError("Key (name)=(Nguyễn Văn A) already exists"),
+        ),
+    ],
+    ids=["value_error", "database_error"],
+)
+def test_pull__unexpected_error__recorded_without_its_message(
+    session, central, actions, monkeypatch, error
+):
+    actions.submit(submission_xml(seed=1))
+
+    def failing(**_):
+        raise error
+
+    monkeypatch.setattr("server.submissions.ledger.store_page", failing)
+
+    with pytest.raises(type(error)):
+        run(session, central)
+
+    (failed,) = session.exec(select(PullRun)).all()
+    (status,) = form_status(session=session)
+    for shown in (failed.error, status["last_run"]["error"]):
+        assert type(error).__name__ in shown
+        assert "test_pull.py" in shown  # where it was raised
+        assert "Nguyễn" not in shown
+    if isinstance(error, sa.exc.DBAPIError):
+        assert "SQLSTATE 23505" in failed.error
+
+
 def test_pull__dropped_connection_mid_page__is_retried(
     session, central, actions, central_sim
 ):
