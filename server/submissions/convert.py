@@ -490,12 +490,16 @@ def describe_problem(where: str, plan: FieldPlan | RepeatPlan) -> Problem:
     )
 
 
+UNKNOWN_VERSION = "unknown_form_version"
+
+
 def unknown_version(where: str) -> Problem:
     return Problem(
-        "unknown_form_version",
+        UNKNOWN_VERSION,
         None,
-        f"{where}: this form version is not registered; fetch its XForm "
-        "(trogiup pull registers it) and retry the quarantine",
+        f"{where}: this form version is not registered; trogiup quarantine "
+        "retry fetches its XForm from Central once Central has it (or register "
+        "it from its XForm), then normalizes the submission again",
     )
 
 

@@ -434,38 +434,66 @@ class _Versions:
             self._register(version)
 
     def _register(self, version: str) -> None:
-        xml = self._xml(version)
         self.known.add(version)
-        if xml is None:
-            # Normalization quarantines its submissions as of an unknown version.
-            logger.warning(
-                "form %s version %s is not on Central; its submissions wait in "
-                "quarantine",
-                self.xml_form_id,
-                version,
-            )
-            return
-        normalize.register_form_version(
+        register_from_central(
             session=self.session,
-            project_id=self.project_id,
+            central=self.central,
             xml_form_id=self.xml_form_id,
             version=version,
-            xml=xml,
+            current=self.current,
         )
 
-    def _xml(self, version: str) -> str | None:
-        """The XForm of ``version``: the form's own XForm while it is the current
-        version, else the published version's (``/versions/{v}.xml``)."""
-        if version == (self.current or ""):
-            xml = self.central.form_xml(self.xml_form_id)
-            if parse_xform(xml).version == version:
-                return xml
-        try:
-            return self.central.form_xml(self.xml_form_id, version)
-        except CentralError as err:
-            if err.status != 404:
-                raise
-            return None
+
+def register_from_central(
+    *,
+    session: Session,
+    central: CentralSubmissions,
+    xml_form_id: str,
+    version: str,
+    current: str | None = None,
+) -> bool:
+    """Fetch a form version's XForm from Central and register it; False when
+    Central has no such version, whose submissions then wait in quarantine.
+    ``current`` is the version Central publishes now, when known."""
+    xml = _version_xml(central, xml_form_id, version, current)
+    if xml is None:
+        logger.warning(
+            "form %s version %s is not on Central; its submissions wait in quarantine",
+            xml_form_id,
+            version,
+        )
+        return False
+    normalize.register_form_version(
+        session=session,
+        project_id=central.project_id,
+        xml_form_id=xml_form_id,
+        version=version,
+        xml=xml,
+    )
+    return True
+
+
+def _version_xml(
+    central: CentralSubmissions, xml_form_id: str, version: str, current: str | None
+) -> str | None:
+    """The XForm of ``version``: the form's own XForm while it is the current
+    version, else the published version's (``/versions/{v}.xml``). Without
+    ``current``, the form's own XForm is tried when the version's is not
+    found."""
+    if current is not None and version == current:
+        xml = central.form_xml(xml_form_id)
+        if parse_xform(xml).version == version:
+            return xml
+    try:
+        if version:
+            return central.form_xml(xml_form_id, version)
+    except CentralError as err:
+        if err.status != 404:
+            raise
+    if current is not None:
+        return None
+    xml = central.form_xml(xml_form_id)
+    return xml if parse_xform(xml).version == version else None
 
 
 def _central_form(

@@ -21,6 +21,7 @@ from server.submissions.models import (
     SubmissionVersion,
 )
 from server.submissions.pull import PullOptions, pull
+from server.submissions.quarantine import list_entries, retry
 from server.submissions.service import central_for, form_status
 from tests.factories.sync import (
     XML_FORM_ID,
@@ -378,6 +379,33 @@ def test_pull__first_pull_after_two_versions__registers_the_older_one_too(
     assert (result.normalized, result.quarantined) == (2, 0)
     versions = {r["submission_id"]: r["form_version"] for r in typed(session)}
     assert versions == {older: "v1", newer: "v2"}
+
+
+def test_quarantine_retry__version_central_lacked__fetched_then_normalized(
+    session, central, actions, central_sim
+):
+    older = actions.submit(submission_xml(seed=1))
+    actions.publish_version(form_xml("v2", with_remark=True), "v2")
+    # Central could not give v1's XForm during the pull (it had not got it yet).
+    central_sim.faults.add(r"/versions/v1\.xml", "status", status=404, times=None)
+    assert run(session, central).quarantined == 1
+    (entry,) = list_entries(session=session)
+    assert entry["code"] == "unknown_form_version"
+    central_sim.faults.clear()
+
+    from_ledger_only = retry(session=session)
+    totals = retry(session=session, central=central)
+
+    assert from_ledger_only["quarantined"] == 1
+    assert totals == {
+        "normalized": 1,
+        "quarantined": 0,
+        "resolved": 1,
+        "versions_registered": 1,
+    }
+    assert submission(session, older).state == "normalized"
+    assert [r["form_version"] for r in typed(session)] == ["v1"]
+    assert list_entries(session=session) == []
 
 
 def test_pull__attachments__are_stored_once_by_hash(session, central, actions):
