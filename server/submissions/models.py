@@ -47,6 +47,9 @@ class FormVersion(SQLModel, table=True):
     xml: str = Field(sa_column=Column(Text, nullable=False))
     fields: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON))
     fetched_at: datetime = Field(default_factory=utcnow, sa_type=AwareDateTime)
+    # Central's publishedAt of the version; the merged schema folds versions in
+    # this order (versions without one come last, in registration order).
+    published_at: datetime | None = Field(default=None, sa_type=AwareDateTime)
 
 
 class SubmissionVersion(SQLModel, table=True):

@@ -19,6 +19,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import psycopg
@@ -49,8 +50,11 @@ from server.submissions.models import (
 )
 from server.submissions.schema import (
     MergedSchema,
+    drop_tables,
     ensure_tables,
     form_table_name,
+    form_versions,
+    layout,
     load_schema,
     merge_media_choices,
     merge_version,
@@ -80,11 +84,15 @@ def register_form_version(
     version: str,
     xml: str,
     media: Mapping[str, bytes] | None = None,
+    published_at: datetime | None = None,
 ) -> None:
     """Store a form version's XForm (or update it when Central's copy changed),
     merge it into the form's schema and create or widen the typed tables.
     ``media`` (file name -> content), when given, labels the choice lists
-    that live in CSV media files (districts, communes)."""
+    that live in CSV media files (districts, communes). ``published_at``
+    (Central's) places the version in the merge's order; a version that
+    comes before one already merged makes the merge start again (see
+    ``schema.py``)."""
     xform = parse_xform(xml)
     row = session.exec(
         select(FormVersion)
@@ -105,10 +113,17 @@ def register_form_version(
         logger.info(
             "updated the definition of form %s version %s", xml_form_id, version
         )
+    row.published_at = published_at or row.published_at
     session.flush()
-    merge_version(
-        session=session, project_id=project_id, xml_form_id=xml_form_id, xform=xform
-    )
+    if form_versions(session, project_id, xml_form_id)[-1].id == row.id:
+        merge_version(
+            session=session,
+            project_id=project_id,
+            xml_form_id=xml_form_id,
+            xform=xform,
+        )
+    else:
+        _merge_again_in_order(session, project_id, xml_form_id)
     if media:
         merge_media_choices(
             session=session,
@@ -121,6 +136,29 @@ def register_form_version(
         session=session, project_id=project_id, xml_form_id=xml_form_id
     )
     ensure_tables(session=session, schema=schema)
+
+
+def _merge_again_in_order(session: Session, project_id: int, xml_form_id: str) -> None:
+    """A version registered before one published after it: fold them all again
+    in publication order. Where that moves a field to another column or type,
+    the typed tables are made again from the ledger."""
+    tables = {where[0] for where in layout(session, project_id, xml_form_id).values()}
+    tables.add(form_table_name(xml_form_id))
+    changed = rebuild_schema(
+        session=session,
+        project_id=project_id,
+        xml_form_id=xml_form_id,
+        from_scratch=True,
+    )
+    if not changed:
+        return
+    logger.warning(
+        "form %s: a version registered out of publication order changed the "
+        "typed columns; its typed tables are filled again from the ledger",
+        xml_form_id,
+    )
+    drop_tables(session=session, names=tables)
+    renormalize(session=session, project_id=project_id, xml_form_id=xml_form_id)
 
 
 def _central_fields(xform: XForm) -> list[dict[str, Any]]:

@@ -37,7 +37,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlmodel import Session, col, select
@@ -419,6 +419,8 @@ class _Versions:
     # The version Central publishes now, from its form listing.
     current: str | None = None
     known: set[str] = field(default_factory=set)
+    # version -> Central's publishedAt, read once per pull when first needed.
+    published: dict[str, datetime | None] | None = None
 
     def __post_init__(self) -> None:
         query = select(FormVersion.version).where(
@@ -428,20 +430,43 @@ class _Versions:
         self.known = set(self.session.exec(query).all())
 
     def ensure(self, versions: Iterable[str | None]) -> None:
-        for version in versions:
-            if version is None or version in self.known:
-                continue
-            self._register(version)
+        missing = {v for v in versions if v is not None and v not in self.known}
+        if not missing:
+            return
+        # Every published version not yet registered, oldest first, then any
+        # Central does not list: the merge folds versions in publication order,
+        # and registering them in that order spares it starting again.
+        published = self._published()
+        missing |= published.keys() - self.known
+        for version in sorted(missing, key=lambda v: _order(published.get(v), v)):
+            self.known.add(version)
+            register_from_central(
+                session=self.session,
+                central=self.central,
+                xml_form_id=self.xml_form_id,
+                version=version,
+                current=self.current,
+                published_at=published.get(version),
+            )
 
-    def _register(self, version: str) -> None:
-        self.known.add(version)
-        register_from_central(
-            session=self.session,
-            central=self.central,
-            xml_form_id=self.xml_form_id,
-            version=version,
-            current=self.current,
-        )
+    def _published(self) -> dict[str, datetime | None]:
+        if self.published is None:
+            self.published = published_versions(self.central, self.xml_form_id)
+        return self.published
+
+
+def published_versions(
+    central: CentralSubmissions, xml_form_id: str
+) -> dict[str, datetime | None]:
+    """Version -> Central's publishedAt, for every version Central lists."""
+    listing = central.form_versions(xml_form_id)
+    return {v["version"]: ledger.parse_time(v.get("publishedAt")) for v in listing}
+
+
+def _order(published_at: datetime | None, version: str) -> tuple:
+    """Publication order; versions Central does not list come last."""
+    earliest = datetime.min.replace(tzinfo=UTC)
+    return (published_at is None, published_at or earliest, version)
 
 
 def register_from_central(
@@ -451,6 +476,7 @@ def register_from_central(
     xml_form_id: str,
     version: str,
     current: str | None = None,
+    published_at: datetime | None = None,
 ) -> bool:
     """Fetch a form version's XForm from Central and register it; False when
     Central has no such version, whose submissions then wait in quarantine.
@@ -469,6 +495,7 @@ def register_from_central(
         xml_form_id=xml_form_id,
         version=version,
         xml=xml,
+        published_at=published_at,
     )
     return True
 

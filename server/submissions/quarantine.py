@@ -16,7 +16,7 @@ from server.errors import InvalidInput
 from server.submissions.convert import UNKNOWN_VERSION
 from server.submissions.models import QuarantineEntry, Submission
 from server.submissions.normalize import renormalize
-from server.submissions.pull import register_from_central
+from server.submissions.pull import published_versions, register_from_central
 
 STATUSES = ("open", "resolved", "all")
 
@@ -122,13 +122,20 @@ def unknown_versions(
 
 def _register_unknown_versions(session, central, project_id, xml_form_id) -> int:
     registered = 0
+    published: dict[str, dict] = {}
     for project, form_id, version in unknown_versions(
         session=session, project_id=project_id, xml_form_id=xml_form_id
     ):
         if project != central.project_id:
             continue  # another project's versions come from its own Central
+        if form_id not in published:
+            published[form_id] = published_versions(central, form_id)
         registered += register_from_central(
-            session=session, central=central, xml_form_id=form_id, version=version
+            session=session,
+            central=central,
+            xml_form_id=form_id,
+            version=version,
+            published_at=published[form_id].get(version),
         )
     return registered
 

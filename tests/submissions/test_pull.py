@@ -14,6 +14,7 @@ from server.errors import CentralError
 from server.submissions.models import (
     Blob,
     CentralForm,
+    FormVersion,
     PullRun,
     QuarantineEntry,
     Submission,
@@ -379,6 +380,11 @@ def test_pull__first_pull_after_two_versions__registers_the_older_one_too(
     assert (result.normalized, result.quarantined) == (2, 0)
     versions = {r["submission_id"]: r["form_version"] for r in typed(session)}
     assert versions == {older: "v1", newer: "v2"}
+    # Registered oldest first, with Central's publication times, as an install
+    # that followed the form from v1 would have.
+    registered = session.exec(select(FormVersion).order_by(FormVersion.id)).all()
+    assert [v.version for v in registered] == ["v1", "v2"]
+    assert registered[0].published_at < registered[1].published_at
 
 
 def test_quarantine_retry__version_central_lacked__fetched_then_normalized(
