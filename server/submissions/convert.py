@@ -11,10 +11,15 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from server.submissions.schema import MergedField, MergedSchema, form_table_name
+from server.submissions.schema import (
+    MergedField,
+    MergedSchema,
+    form_table_name,
+    offset_column,
+)
 
 _ODATA_UNSAFE = re.compile(r"[^A-Za-z0-9_]")
 # How a type is stored: two types with the same storage convert freely.
@@ -185,6 +190,13 @@ def _writer(merged: MergedField) -> Callable[[Any, dict[str, Any]], None]:
                 out[choice_column] = name in codes
 
         return write_multiple
+    if merged.type == "dateTime":
+        offset = offset_column(column)
+
+        def write_moment(value, out):
+            out[column], out[offset] = _moment(value)
+
+        return write_moment
     convert = _CONVERTERS.get(merged.type, _text)
 
     def write_scalar(value, out):
@@ -195,7 +207,7 @@ def _writer(merged: MergedField) -> Callable[[Any, dict[str, Any]], None]:
 
 def _scalar(merged: MergedField) -> tuple[str, Callable[[Any], Any]] | None:
     """(column, converter) for a field that fills one column."""
-    if merged.type in {"geopoint", "select_multiple"}:
+    if merged.type in {"geopoint", "select_multiple", "dateTime"}:
         return None
     return merged.column, _CONVERTERS.get(merged.type, _text)
 
@@ -269,16 +281,26 @@ def _date(value: Any) -> date:
 
 
 def _datetime(value: Any) -> datetime:
+    return _moment(value)[0]
+
+
+def _moment(value: Any) -> tuple[datetime, int]:
+    """The UTC instant and the offset from UTC it was written with, in whole
+    minutes (every offset in use is; a finer one is not a value the offset
+    column takes)."""
     if not isinstance(value, str):
         raise _Unconvertible
     moment = datetime.fromisoformat(value)
     # A time without an offset cannot be placed: guessing would move it.
     if moment.tzinfo is None:
         raise _Unconvertible
+    minutes, rest = divmod(moment.utcoffset(), timedelta(minutes=1))
+    if rest:
+        raise _Unconvertible
     # Stored as its UTC instant. Near the ends of the range that instant falls
     # outside what datetime can hold (0001-01-01T00:00+07:00 is in year 0):
     # OverflowError, a bad value like any other.
-    return moment.astimezone(UTC)
+    return moment.astimezone(UTC), minutes
 
 
 def _boolean(value: Any) -> bool:

@@ -63,6 +63,7 @@ FORM_COLUMNS = (
 )
 REPEAT_COLUMNS = ("row_id", "submission_id", "parent_row_id", "position")
 GEOPOINT_PARTS = ("lat", "lon", "alt", "acc")
+UTC_OFFSET_SUFFIX = "__utc_offset"
 _UNSAFE = re.compile(r"[^a-z0-9_]")
 _UNSAFE_CASED = re.compile(r"[^A-Za-z0-9_]")
 
@@ -84,6 +85,8 @@ class MergedField:
     def columns(self) -> list[str]:
         if self.type == "geopoint":
             return [f"{self.column}__{part}" for part in GEOPOINT_PARTS]
+        if self.type == "dateTime":
+            return [self.column, offset_column(self.column)]
         return [self.column, *self.choice_columns.values()]
 
 
@@ -114,6 +117,12 @@ class MergedSchema:
     @property
     def form_table(self) -> MergedTable:
         return self.tables[form_table_name(self.xml_form_id)]
+
+
+def offset_column(column: str) -> str:
+    """A dateTime's companion column: the device's offset from UTC in minutes,
+    which the instant alone (timestamptz, or UTC on SQLite) loses."""
+    return f"{column}{UTC_OFFSET_SUFFIX}"
 
 
 def form_table_name(xml_form_id: str, repeat: str | None = None) -> str:
@@ -286,6 +295,8 @@ def _physical(column: str, kind: str) -> list[str]:
     too, so that no other field can take it)."""
     if kind == "geopoint":
         return [column, *(f"{column}__{part}" for part in GEOPOINT_PARTS)]
+    if kind == "dateTime":
+        return [column, offset_column(column)]
     return [column]
 
 
@@ -534,6 +545,11 @@ def _columns(table: MergedTable) -> list[sa.schema.SchemaItem]:
 def _field_columns(merged: MergedField) -> list[sa.Column]:
     if merged.type == "geopoint":
         return [sa.Column(name, sa.Float()) for name in merged.columns()]
+    if merged.type == "dateTime":
+        return [
+            sa.Column(merged.column, AwareDateTime()),
+            sa.Column(offset_column(merged.column), sa.SmallInteger()),
+        ]
     columns = [sa.Column(merged.column, sql_type(merged.type))]
     columns += [sa.Column(c, sa.Boolean()) for c in merged.choice_columns.values()]
     return columns

@@ -159,6 +159,23 @@ def test_normalize__datetime_with_offset__keeps_the_instant(session):
     assert seen_at == datetime(2026, 11, 1, 1, 30, tzinfo=UTC)
 
 
+def test_normalize__datetime__keeps_the_offset_it_was_recorded_with(session):
+    _register(session)
+    west = odata_row({**ANSWERS, "seen_at": "2026-11-01T01:30:00.000-05:30"})
+
+    _normalize(session, _ledger(session, odata_row(ANSWERS), west))
+
+    by_offset = {r["seen_at__utc_offset"]: r["seen_at"] for r in _rows(session)}
+    assert by_offset == {
+        420: datetime(2026, 11, 1, 1, 30, tzinfo=UTC),
+        -330: datetime(2026, 11, 1, 7, 0, tzinfo=UTC),
+    }
+    described = describe_typed_tables(session=session)
+    columns = {c["name"]: c for c in described[0]["columns"]}
+    assert columns["seen_at__utc_offset"]["type"] == "SMALLINT"
+    assert "offset from UTC" in columns["seen_at__utc_offset"]["label_en"]
+
+
 def test_normalize__geopoint__splits_into_lat_lon_alt_acc(session):
     _register(session)
 
