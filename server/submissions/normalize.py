@@ -42,6 +42,7 @@ from server.submissions.convert import (
     refused_by_database,
     unknown_version,
 )
+from server.submissions.ledger import repeating
 from server.submissions.models import (
     FormVersion,
     QuarantineEntry,
@@ -437,7 +438,7 @@ def _insert_many(connection: sa.Connection, table: sa.Table, rows: list[dict]) -
 
 def _driver_values(dialect, table: sa.Table, rows: list[dict]) -> list[tuple]:
     processors = [
-        (index, processor)
+        (index, repeating(processor))
         for index, column in enumerate(table.columns)
         if (processor := column.type.dialect_impl(dialect).bind_processor(dialect))
     ]

@@ -40,7 +40,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlmodel import Session, col, select
+import sqlalchemy as sa
+from sqlmodel import Session, select
 
 from server.central.submissions import (
     DEFAULT_PAGE_SIZE,
@@ -318,15 +319,19 @@ class _FormPull:
         every one Central listed nowhere; otherwise those the ledger holds as
         deleted that are no longer in the deleted list (only those, so an
         incremental pull costs nothing per submission it did not read)."""
-        query = select(Submission.submission_id).where(
-            Submission.project_id == self.project_id,
-            Submission.xml_form_id == self.xml_form_id,
-            Submission.purged_at.is_(None),
+        table = Submission.__table__
+        query = sa.select(table.c.submission_id).where(
+            table.c.project_id == self.project_id,
+            table.c.xml_form_id == self.xml_form_id,
+            table.c.purged_at.is_(None),
         )
         if not full:
-            query = query.where(col(Submission.deleted_at).is_not(None))
+            query = query.where(table.c.deleted_at.is_not(None))
         listed = self.listed.keys() | self.deleted_listed.keys()
-        return sorted(sid for sid in self.session.exec(query) if sid not in listed)
+        # Core, not the ORM: a full pull reads every id of the form here, and
+        # loading them as ORM rows cost a twentieth of the pull.
+        ids = self.session.connection().execute(query).scalars()
+        return sorted(sid for sid in ids if sid not in listed)
 
     def _recheck(self, candidates: list[str]) -> None:
         if not candidates:
