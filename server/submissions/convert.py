@@ -412,6 +412,15 @@ def _filler(plan: FieldPlan) -> Callable[[dict[str, Any], dict[str, Any]], None]
                 out[column] = convert(value)
 
         return fill_scalar
+    if plan.scalar is not None:
+        column, convert = plan.scalar
+
+        def fill_found(source, out):
+            value = get(source)
+            if value is not None:
+                out[column] = convert(value)
+
+        return fill_found
 
     def fill(source, out):
         value = get(source)
@@ -426,6 +435,15 @@ def _getter(lookups: tuple[tuple[str, ...], ...]) -> Callable[[dict], Any]:
     if len(lookups) == 1 and len(lookups[0]) == 1:
         key = lookups[0][0]
         return lambda source: source.get(key)
+    if len(lookups) == 1 and len(lookups[0]) == 2:
+        # A field in a group (or a repeat in one), the next most common place.
+        outer, inner = lookups[0]
+
+        def get_nested(source):
+            node = source.get(outer)
+            return node.get(inner) if isinstance(node, dict) else None
+
+        return get_nested
     return lambda source: _lookup(source, lookups)
 
 

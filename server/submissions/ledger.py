@@ -281,17 +281,9 @@ def _insert_many(session: Session, table: sa.Table, rows: list[dict]) -> None:
     columns = [c for c in table.columns if c.name in rows[0]]
     quote = dialect.identifier_preparer.quote
     names = ", ".join(quote(c.name) for c in columns)
-    processors = [
-        (c.name, repeating(c.type.dialect_impl(dialect).bind_processor(dialect)))
-        for c in columns
-    ]
-    params = [
-        tuple(
-            process(row[name]) if process and row[name] is not None else row[name]
-            for name, process in processors
-        )
-        for row in rows
-    ]
+    params = list(
+        zip(*(_column_values(c, dialect, rows) for c in columns), strict=True)
+    )
     if dialect.name == "postgresql":
         cursor = connection.connection.cursor()
         with cursor.copy(f"COPY {quote(table.name)} ({names}) FROM STDIN") as copy:
@@ -303,6 +295,16 @@ def _insert_many(session: Session, table: sa.Table, rows: list[dict]) -> None:
     # Names come from the models and are quoted by the dialect.
     sql = f"INSERT INTO {quote(table.name)} ({names}) VALUES ({markers})"  # noqa: S608
     connection.exec_driver_sql(sql, params)
+
+
+def _column_values(column: sa.Column, dialect, rows: list[dict]) -> list:
+    """One column's values as the driver takes them, converted a column at a
+    time: fewer Python steps per value than row by row."""
+    values = [row[column.name] for row in rows]
+    process = repeating(column.type.dialect_impl(dialect).bind_processor(dialect))
+    if process is None:
+        return values
+    return [None if value is None else process(value) for value in values]
 
 
 def repeating(process: Callable[[Any], Any] | None) -> Callable[[Any], Any] | None:

@@ -437,19 +437,14 @@ def _insert_many(connection: sa.Connection, table: sa.Table, rows: list[dict]) -
 
 
 def _driver_values(dialect, table: sa.Table, rows: list[dict]) -> list[tuple]:
-    processors = [
-        (index, repeating(processor))
-        for index, column in enumerate(table.columns)
-        if (processor := column.type.dialect_impl(dialect).bind_processor(dialect))
-    ]
-    params = []
-    for row in rows:
-        values = list(row.values())
-        for index, processor in processors:
-            if values[index] is not None:
-                values[index] = processor(values[index])
-        params.append(tuple(values))
-    return params
+    """Rows as driver parameters, each column's bind processor applied a
+    column at a time (rows hold the table's columns in order)."""
+    columns = list(zip(*(row.values() for row in rows), strict=True))
+    for index, column in enumerate(table.columns):
+        process = repeating(column.type.dialect_impl(dialect).bind_processor(dialect))
+        if process is not None:
+            columns[index] = [None if v is None else process(v) for v in columns[index]]
+    return list(zip(*columns, strict=True))
 
 
 def _set_state(session: Session, submissions: list[Submission], state: str) -> None:
