@@ -252,8 +252,16 @@ class _Inserts:
         """Insert, and hand back the new versions with their submissions."""
         added = {}
         if self.submissions:
+            before = self._newest_id(session)
             _insert_many(session, Submission.__table__, self.submissions)
-            ids = self._ids(session, [v["submission_id"] for v in self.submissions])
+            ids = self._ids(session, after=before)
+            missing = [
+                v["submission_id"]
+                for v in self.submissions
+                if v["submission_id"] not in ids
+            ]
+            if missing:  # only if rows were deleted meanwhile: never by trogiup
+                ids.update(_submission_ids(session, self.key, missing))
             for values in self.submissions:
                 values["id"] = ids[values["submission_id"]]
                 added[values["submission_id"]] = _detached(Submission, values)
@@ -276,16 +284,39 @@ class _Inserts:
             for values, row, submission in self.versions
         ]
 
-    def _ids(self, session: Session, submission_ids: list[str]) -> dict[str, int]:
-        found: dict[str, int] = {}
-        for chunk in _chunks(submission_ids):
-            query = select(Submission.submission_id, Submission.id).where(
-                Submission.project_id == self.key["project_id"],
-                Submission.xml_form_id == self.key["xml_form_id"],
-                Submission.submission_id.in_(chunk),
-            )
-            found.update(session.exec(query).all())
-        return found
+    def _newest_id(self, session: Session) -> int:
+        table = Submission.__table__
+        query = sa.select(sa.func.coalesce(sa.func.max(table.c.id), 0))
+        return session.connection().execute(query).scalar_one()
+
+    def _ids(self, session: Session, *, after: int) -> dict[str, int]:
+        """The ids of the form's submissions above ``after``, the highest id
+        before the page's rows were inserted: those rows are all above it (a
+        PostgreSQL sequence hands out values above any row visible before;
+        SQLite takes one above the highest, unless the highest was deleted
+        meanwhile, when the caller looks up the rest by submission id). Rows
+        another pull added meanwhile come too and go unused. A range of the
+        key instead of the page's ids in IN lists, which cost a twentieth of
+        storing a page to compile and run."""
+        table = Submission.__table__
+        query = sa.select(table.c.submission_id, table.c.id).where(
+            table.c.id > after,
+            table.c.project_id == self.key["project_id"],
+            table.c.xml_form_id == self.key["xml_form_id"],
+        )
+        return dict(session.connection().execute(query).all())
+
+
+def _submission_ids(session, key: dict, submission_ids: list[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for chunk in _chunks(submission_ids):
+        query = select(Submission.submission_id, Submission.id).where(
+            Submission.project_id == key["project_id"],
+            Submission.xml_form_id == key["xml_form_id"],
+            Submission.submission_id.in_(chunk),
+        )
+        found.update(session.exec(query).all())
+    return found
 
 
 def _insert_many(session: Session, table: sa.Table, rows: list[dict]) -> None:
