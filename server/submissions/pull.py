@@ -25,10 +25,11 @@ a version already in the ledger is recognised by its instance id.
 
 Pages are read one or two ahead while the current one is stored. Storing and
 normalizing still cost more per row than the simulator takes to serve one (in
-``benchmarks/sync.py`` a full pull takes about 3x its raw fetch, 1.5x a real
-Central's): the reading ahead hides the fetch, not the work, which holds the
-interpreter lock all along. Handing rows over as a page streams in was slower
-still, the reading thread waiting for the lock.
+``benchmarks/sync.py`` a full pull takes about 3x its raw fetch at 10,000 rows,
+3.5-4x at 100,000): the reading ahead hides the fetch, not the work, which
+holds the interpreter lock except while SQLite writes. Handing rows over as a
+page streams in was slower still, the reading thread waiting for the lock;
+the README's limitations say what else was tried.
 """
 
 import logging
