@@ -2,6 +2,11 @@
 says where, what is wrong and how to fix it. Services raise these; the API maps
 them to HTTP in one handler and the CLI prints them and exits non-zero."""
 
+import traceback
+from pathlib import Path
+
+_PACKAGE_ROOT = Path(__file__).resolve().parents[1]
+
 
 class TrogiupError(Exception):
     """Base of every error meant for a user. ``code`` is stable and documented."""
@@ -73,3 +78,39 @@ class FormBuildError(TrogiupError):
         self.form = form
         self.sheet = sheet
         self.row = row
+
+
+def safe_summary(err: BaseException) -> str:
+    """What may be stored or shown of any error: a TrogiupError's message, which
+    is written to carry no value; for anything else only its type, SQLSTATE
+    and where it was raised, because a driver's or a converter's message can
+    quote a row (a name in a failed insert)."""
+    if isinstance(err, TrogiupError):
+        return err.message
+    cause = getattr(err, "orig", None) or err
+    summary = type(err).__name__
+    if cause is not err:
+        summary += f" ({type(cause).__name__})"
+    state = getattr(cause, "sqlstate", None)
+    if state:
+        summary += f", SQLSTATE {state}"
+    place = _place(err)
+    return f"{summary} at {place}" if place else summary
+
+
+def _place(err: BaseException) -> str | None:
+    """The innermost frame in trogiup's own code, else the innermost of all."""
+    frames = traceback.extract_tb(err.__traceback__)
+    if not frames:
+        return None
+    ours = [f for f in frames if _is_ours(f.filename)]
+    frame = (ours or frames)[-1]
+    name = Path(frame.filename)
+    if _is_ours(frame.filename):
+        name = name.resolve().relative_to(_PACKAGE_ROOT)
+    return f"{name}:{frame.lineno} in {frame.name}"
+
+
+def _is_ours(filename: str) -> bool:
+    path = Path(filename).resolve()
+    return path.is_relative_to(_PACKAGE_ROOT) and ".venv" not in path.parts

@@ -138,6 +138,15 @@ class CentralSubmissions:
         """Every form of the project: ``xmlFormId``, ``name``, ``version``, state."""
         return self._json(self._path("projects/{p}/forms", p=self.project_id))
 
+    def form_versions(self, xml_form_id: str) -> list[dict[str, Any]]:
+        """Every published version of the form (``version``, ``publishedAt``),
+        the current one included."""
+        return self._json(
+            self._path(
+                "projects/{p}/forms/{f}/versions", p=self.project_id, f=xml_form_id
+            )
+        )
+
     def form_xml(self, xml_form_id: str, version: str | None = None) -> str:
         """The XForm of a published version, or of the current one (``None``).
         Central names a version's XForm ``/versions/{v}.xml``; an empty version

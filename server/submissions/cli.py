@@ -179,13 +179,16 @@ def quarantine_list(
 def quarantine_retry(
     form: str | None = typer.Option(None, "--form", help="Only this xml_form_id."),
 ) -> None:
-    """Normalize quarantined submissions again (after a form or code fix)."""
-    from server.submissions.quarantine import retry
+    """Normalize quarantined submissions again (after a form or code fix),
+    first fetching from Central the form versions they were waiting for."""
+    from server.submissions.service import retry_quarantine
 
     with Session(get_engine()) as session:
-        totals = retry(session=session, xml_form_id=form)
-        session.commit()
+        totals = retry_quarantine(
+            session=session, settings=get_settings(), xml_form_id=form
+        )
     out.print(
-        f"normalized {totals['normalized']}, still quarantined "
-        f"{totals['quarantined']}, resolved {totals['resolved']}"
+        f"versions registered {totals['versions_registered']}, normalized "
+        f"{totals['normalized']}, still quarantined {totals['quarantined']}, "
+        f"resolved {totals['resolved']}"
     )

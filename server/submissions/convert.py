@@ -11,10 +11,15 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from server.submissions.schema import MergedField, MergedSchema, form_table_name
+from server.submissions.schema import (
+    MergedField,
+    MergedSchema,
+    form_table_name,
+    offset_column,
+)
 
 _ODATA_UNSAFE = re.compile(r"[^A-Za-z0-9_]")
 # How a type is stored: two types with the same storage convert freely.
@@ -26,6 +31,19 @@ _STORAGE = {"int": "int", "decimal": "decimal", "date": "date", "boolean": "bool
 
 class _Unconvertible(Exception):
     """A value that does not fit its column's type."""
+
+
+# What converting one value may raise on a value of the wrong shape: each one
+# sets that value's submission aside, never the batch (OverflowError is an
+# ArithmeticError; KeyError and IndexError are LookupErrors).
+CONVERSION_ERRORS = (
+    _Unconvertible,
+    ValueError,
+    TypeError,
+    LookupError,
+    AttributeError,
+    ArithmeticError,
+)
 
 
 @dataclass
@@ -172,6 +190,13 @@ def _writer(merged: MergedField) -> Callable[[Any, dict[str, Any]], None]:
                 out[choice_column] = name in codes
 
         return write_multiple
+    if merged.type == "dateTime":
+        offset = offset_column(column)
+
+        def write_moment(value, out):
+            out[column], out[offset] = _moment(value)
+
+        return write_moment
     convert = _CONVERTERS.get(merged.type, _text)
 
     def write_scalar(value, out):
@@ -182,21 +207,35 @@ def _writer(merged: MergedField) -> Callable[[Any, dict[str, Any]], None]:
 
 def _scalar(merged: MergedField) -> tuple[str, Callable[[Any], Any]] | None:
     """(column, converter) for a field that fills one column."""
-    if merged.type in {"geopoint", "select_multiple"}:
+    if merged.type in {"geopoint", "select_multiple", "dateTime"}:
         return None
     return merged.column, _CONVERTERS.get(merged.type, _text)
 
 
 def _text(value: Any) -> str:
-    if type(value) is str:  # the common case first; bool is an int subclass
-        return value if value.isascii() else unicodedata.normalize("NFC", value)
-    if isinstance(value, str):
-        return value if value.isascii() else unicodedata.normalize("NFC", value)
+    if isinstance(value, str):  # the common case first
+        if value.isascii():
+            if "\x00" in value:
+                raise _Unconvertible
+            return value
+        return _unicode_text(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
         return str(value)
     raise _Unconvertible
+
+
+def _unicode_text(value: str) -> str:
+    """Vietnamese text in NFC, as typed tables keep it. PostgreSQL stores no
+    NUL character, and neither database takes a lone surrogate (JSON's
+    ``\\ud800`` escapes parse into one): such a value is not text a column can
+    hold."""
+    text = unicodedata.normalize("NFC", value)
+    if "\x00" in text:
+        raise _Unconvertible
+    text.encode("utf-8")  # UnicodeEncodeError, a ValueError, on a surrogate
+    return text
 
 
 def _shape(value: Any) -> str:
@@ -242,13 +281,26 @@ def _date(value: Any) -> date:
 
 
 def _datetime(value: Any) -> datetime:
+    return _moment(value)[0]
+
+
+def _moment(value: Any) -> tuple[datetime, int]:
+    """The UTC instant and the offset from UTC it was written with, in whole
+    minutes (every offset in use is; a finer one is not a value the offset
+    column takes)."""
     if not isinstance(value, str):
         raise _Unconvertible
     moment = datetime.fromisoformat(value)
     # A time without an offset cannot be placed: guessing would move it.
     if moment.tzinfo is None:
         raise _Unconvertible
-    return moment
+    minutes, rest = divmod(moment.utcoffset(), timedelta(minutes=1))
+    if rest:
+        raise _Unconvertible
+    # Stored as its UTC instant. Near the ends of the range that instant falls
+    # outside what datetime can hold (0001-01-01T00:00+07:00 is in year 0):
+    # OverflowError, a bad value like any other.
+    return moment.astimezone(UTC), minutes
 
 
 def _boolean(value: Any) -> bool:
@@ -341,7 +393,7 @@ def _fill(plans: list[FieldPlan], source, out, problems: list[FieldPlan]) -> Non
     for plan in plans:
         try:
             plan.fill(source, out)
-        except (_Unconvertible, ValueError, TypeError, KeyError, IndexError):
+        except CONVERSION_ERRORS:
             # An empty string is an unanswered question, not a bad value.
             if plan.get(source) != "":
                 problems.append(plan)
@@ -360,6 +412,15 @@ def _filler(plan: FieldPlan) -> Callable[[dict[str, Any], dict[str, Any]], None]
                 out[column] = convert(value)
 
         return fill_scalar
+    if plan.scalar is not None:
+        column, convert = plan.scalar
+
+        def fill_found(source, out):
+            value = get(source)
+            if value is not None:
+                out[column] = convert(value)
+
+        return fill_found
 
     def fill(source, out):
         value = get(source)
@@ -374,6 +435,15 @@ def _getter(lookups: tuple[tuple[str, ...], ...]) -> Callable[[dict], Any]:
     if len(lookups) == 1 and len(lookups[0]) == 1:
         key = lookups[0][0]
         return lambda source: source.get(key)
+    if len(lookups) == 1 and len(lookups[0]) == 2:
+        # A field in a group (or a repeat in one), the next most common place.
+        outer, inner = lookups[0]
+
+        def get_nested(source):
+            node = source.get(outer)
+            return node.get(inner) if isinstance(node, dict) else None
+
+        return get_nested
     return lambda source: _lookup(source, lookups)
 
 
@@ -460,12 +530,32 @@ def describe_problem(where: str, plan: FieldPlan | RepeatPlan) -> Problem:
     )
 
 
+UNKNOWN_VERSION = "unknown_form_version"
+
+
 def unknown_version(where: str) -> Problem:
     return Problem(
-        "unknown_form_version",
+        UNKNOWN_VERSION,
         None,
-        f"{where}: this form version is not registered; fetch its XForm "
-        "(trogiup pull registers it) and retry the quarantine",
+        f"{where}: this form version is not registered; trogiup quarantine "
+        "retry fetches its XForm from Central once Central has it (or register "
+        "it from its XForm), then normalizes the submission again",
+    )
+
+
+def refused_by_database(where: str, err: Exception) -> Problem:
+    """The database would not take rows that converted: the error's type and
+    SQLSTATE say why, its message is left out (drivers quote the values)."""
+    state = getattr(err, "sqlstate", None) or getattr(
+        getattr(err, "orig", None), "sqlstate", None
+    )
+    cause = type(getattr(err, "orig", None) or err).__name__
+    cause += f", SQLSTATE {state}" if state else ""
+    return Problem(
+        "refused_by_database",
+        None,
+        f"{where}: the database refused its typed rows ({cause}); the version "
+        "stays in the ledger: fix the form or the code, then retry the quarantine",
     )
 
 

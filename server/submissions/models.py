@@ -47,6 +47,9 @@ class FormVersion(SQLModel, table=True):
     xml: str = Field(sa_column=Column(Text, nullable=False))
     fields: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON))
     fetched_at: datetime = Field(default_factory=utcnow, sa_type=AwareDateTime)
+    # Central's publishedAt of the version; the merged schema folds versions in
+    # this order (versions without one come last, in registration order).
+    published_at: datetime | None = Field(default=None, sa_type=AwareDateTime)
 
 
 class SubmissionVersion(SQLModel, table=True):
@@ -57,10 +60,11 @@ class SubmissionVersion(SQLModel, table=True):
         UniqueConstraint("project_id", "xml_form_id", "submission_id", "instance_id"),
     )
 
+    # Every lookup names project and form: the unique key serves them all.
     id: int | None = Field(default=None, primary_key=True)
-    project_id: int = Field(index=True)
-    xml_form_id: str = Field(max_length=255, index=True)
-    submission_id: str = Field(max_length=255, index=True)
+    project_id: int
+    xml_form_id: str = Field(max_length=255)
+    submission_id: str = Field(max_length=255)
     instance_id: str = Field(max_length=255)
     form_version: str | None = Field(default=None, max_length=255)
     # The OData row as received (with $expand=* repeats inline) and, where it was
@@ -81,8 +85,8 @@ class Submission(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    project_id: int = Field(index=True)
-    xml_form_id: str = Field(max_length=255, index=True)
+    project_id: int
+    xml_form_id: str = Field(max_length=255)
     submission_id: str = Field(max_length=255)
     current_instance_id: str = Field(max_length=255)
     form_version: str | None = Field(default=None, max_length=255)

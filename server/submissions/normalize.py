@@ -15,11 +15,14 @@ while the next page is on its way and must keep up with Central.
 
 import gc
 import logging
+import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
+import psycopg
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm.attributes import set_committed_value
@@ -36,8 +39,10 @@ from server.submissions.convert import (
     describe_problem,
     location,
     not_decrypted,
+    refused_by_database,
     unknown_version,
 )
+from server.submissions.ledger import repeating
 from server.submissions.models import (
     FormVersion,
     QuarantineEntry,
@@ -46,8 +51,11 @@ from server.submissions.models import (
 )
 from server.submissions.schema import (
     MergedSchema,
+    drop_tables,
     ensure_tables,
     form_table_name,
+    form_versions,
+    layout,
     load_schema,
     merge_media_choices,
     merge_version,
@@ -77,11 +85,15 @@ def register_form_version(
     version: str,
     xml: str,
     media: Mapping[str, bytes] | None = None,
+    published_at: datetime | None = None,
 ) -> None:
     """Store a form version's XForm (or update it when Central's copy changed),
     merge it into the form's schema and create or widen the typed tables.
     ``media`` (file name -> content), when given, labels the choice lists
-    that live in CSV media files (districts, communes)."""
+    that live in CSV media files (districts, communes). ``published_at``
+    (Central's) places the version in the merge's order; a version that
+    comes before one already merged makes the merge start again (see
+    ``schema.py``)."""
     xform = parse_xform(xml)
     row = session.exec(
         select(FormVersion)
@@ -102,10 +114,17 @@ def register_form_version(
         logger.info(
             "updated the definition of form %s version %s", xml_form_id, version
         )
+    row.published_at = published_at or row.published_at
     session.flush()
-    merge_version(
-        session=session, project_id=project_id, xml_form_id=xml_form_id, xform=xform
-    )
+    if form_versions(session, project_id, xml_form_id)[-1].id == row.id:
+        merge_version(
+            session=session,
+            project_id=project_id,
+            xml_form_id=xml_form_id,
+            xform=xform,
+        )
+    else:
+        _merge_again_in_order(session, project_id, xml_form_id)
     if media:
         merge_media_choices(
             session=session,
@@ -118,6 +137,29 @@ def register_form_version(
         session=session, project_id=project_id, xml_form_id=xml_form_id
     )
     ensure_tables(session=session, schema=schema)
+
+
+def _merge_again_in_order(session: Session, project_id: int, xml_form_id: str) -> None:
+    """A version registered before one published after it: fold them all again
+    in publication order. Where that moves a field to another column or type,
+    the typed tables are made again from the ledger."""
+    tables = {where[0] for where in layout(session, project_id, xml_form_id).values()}
+    tables.add(form_table_name(xml_form_id))
+    changed = rebuild_schema(
+        session=session,
+        project_id=project_id,
+        xml_form_id=xml_form_id,
+        from_scratch=True,
+    )
+    if not changed:
+        return
+    logger.warning(
+        "form %s: a version registered out of publication order changed the "
+        "typed columns; its typed tables are filled again from the ledger",
+        xml_form_id,
+    )
+    drop_tables(session=session, names=tables)
+    renormalize(session=session, project_id=project_id, xml_form_id=xml_form_id)
 
 
 def _central_fields(xform: XForm) -> list[dict[str, Any]]:
@@ -135,6 +177,8 @@ class _Batch:
     main_rows: list[dict[str, Any]] = field(default_factory=list)
     repeat_rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     normalized: list[Submission] = field(default_factory=list)
+    # submission_id -> the version normalized, should its rows be refused.
+    versions: dict[str, SubmissionVersion] = field(default_factory=dict)
     failed: list[tuple[Submission, SubmissionVersion, list[Problem]]] = field(
         default_factory=list
     )
@@ -252,6 +296,7 @@ def _one(schema, tables, plans, batch: _Batch, submission, version) -> None:
     for table, rows in converted.repeats.items():
         batch.repeat_rows.setdefault(table, []).extend(rows)
     batch.normalized.append(submission)
+    batch.versions[submission.submission_id] = version
 
 
 def _write(session, tables, schema: MergedSchema, batch: _Batch, submissions) -> None:
@@ -271,11 +316,89 @@ def _write(session, tables, schema: MergedSchema, batch: _Batch, submissions) ->
     for table in (main, *repeat_tables):
         for clause in _where_in(connection, table.c.submission_id, existing):
             connection.execute(table.delete().where(clause))
-    if batch.main_rows:
-        _insert_many(connection, main, batch.main_rows)
-    for name, rows in batch.repeat_rows.items():
-        if rows:
-            _insert_many(connection, tables[name], rows)
+    rows = {main.name: batch.main_rows, **batch.repeat_rows}
+    try:
+        with _undone_on_error(session, [main, *repeat_tables], batch):
+            _insert_rows(connection, tables, rows)
+    except DATA_ERRORS:
+        # One submission's rows that converted but that the database refuses
+        # (two repeat rows with one __id, say) must not fail the page.
+        _insert_one_by_one(session, tables, [main, *repeat_tables], batch)
+
+
+# What a database may raise on a value it will not store, through SQLAlchemy,
+# psycopg's COPY or sqlite3's executemany (OverflowError, UnicodeEncodeError).
+DATA_ERRORS = (
+    sa.exc.DataError,
+    sa.exc.IntegrityError,
+    psycopg.DataError,
+    psycopg.IntegrityError,
+    sqlite3.DataError,
+    sqlite3.IntegrityError,
+    ValueError,
+    TypeError,
+    ArithmeticError,
+)
+
+
+def _insert_rows(connection, tables, rows: dict[str, list[dict]]) -> None:
+    for name, table_rows in rows.items():
+        if table_rows:
+            _insert_many(connection, tables[name], table_rows)
+
+
+@contextmanager
+def _undone_on_error(session, tables: list[sa.Table], batch: _Batch):
+    """Undo a failed insert of the batch's typed rows and nothing else: a
+    savepoint on PostgreSQL, whose transaction is unusable after an error until
+    rolled back to one; on SQLite a failed statement leaves the transaction as
+    it was, less that statement, so the rows written before it are deleted
+    (pysqlite's savepoints could commit the page early, outside a BEGIN)."""
+    if session.connection().dialect.name == "postgresql":
+        with session.begin_nested():
+            session.connection()  # emits the SAVEPOINT, which is otherwise lazy
+            yield
+        return
+    try:
+        yield
+    except DATA_ERRORS:
+        _delete_typed(session.connection(), tables, list(batch.versions))
+        raise
+
+
+def _insert_one_by_one(session, tables, table_list, batch: _Batch) -> None:
+    """Each submission's typed rows on their own; a submission whose rows are
+    refused is quarantined with the error's type, the others land."""
+    by_submission: dict[str, dict[str, list[dict]]] = {}
+    for name, table_rows in (("", batch.main_rows), *batch.repeat_rows.items()):
+        name = name or table_list[0].name
+        for row in table_rows:
+            own = by_submission.setdefault(row["submission_id"], {})
+            own.setdefault(name, []).append(row)
+    kept = []
+    for submission in batch.normalized:
+        one = _Batch(versions={submission.submission_id: None})
+        try:
+            with _undone_on_error(session, table_list, one):
+                rows = by_submission.get(submission.submission_id, {})
+                _insert_rows(session.connection(), tables, rows)
+        except DATA_ERRORS as err:
+            version = batch.versions[submission.submission_id]
+            where = location(
+                submission.xml_form_id, version.form_version, submission.submission_id
+            )
+            batch.failed.append(
+                (submission, version, [refused_by_database(where, err)])
+            )
+            continue
+        kept.append(submission)
+    batch.normalized = kept
+
+
+def _delete_typed(connection, tables: list[sa.Table], ids: list[str]) -> None:
+    for table in tables:
+        for clause in _where_in(connection, table.c.submission_id, ids):
+            connection.execute(table.delete().where(clause))
 
 
 def _where_in(connection, column: sa.Column, values: list) -> Iterator:
@@ -314,19 +437,14 @@ def _insert_many(connection: sa.Connection, table: sa.Table, rows: list[dict]) -
 
 
 def _driver_values(dialect, table: sa.Table, rows: list[dict]) -> list[tuple]:
-    processors = [
-        (index, processor)
-        for index, column in enumerate(table.columns)
-        if (processor := column.type.dialect_impl(dialect).bind_processor(dialect))
-    ]
-    params = []
-    for row in rows:
-        values = list(row.values())
-        for index, processor in processors:
-            if values[index] is not None:
-                values[index] = processor(values[index])
-        params.append(tuple(values))
-    return params
+    """Rows as driver parameters, each column's bind processor applied a
+    column at a time (rows hold the table's columns in order)."""
+    columns = list(zip(*(row.values() for row in rows), strict=True))
+    for index, column in enumerate(table.columns):
+        process = repeating(column.type.dialect_impl(dialect).bind_processor(dialect))
+        if process is not None:
+            columns[index] = [None if v is None else process(v) for v in columns[index]]
+    return list(zip(*columns, strict=True))
 
 
 def _set_state(session: Session, submissions: list[Submission], state: str) -> None:

@@ -25,10 +25,11 @@ a version already in the ledger is recognised by its instance id.
 
 Pages are read one or two ahead while the current one is stored. Storing and
 normalizing still cost more per row than the simulator takes to serve one (in
-``benchmarks/sync.py`` a full pull takes about 3x its raw fetch, 1.5x a real
-Central's): the reading ahead hides the fetch, not the work, which holds the
-interpreter lock all along. Handing rows over as a page streams in was slower
-still, the reading thread waiting for the lock.
+``benchmarks/sync.py`` a full pull takes about 3x its raw fetch at 10,000 rows,
+3.5-4x at 100,000): the reading ahead hides the fetch, not the work, which
+holds the interpreter lock except while SQLite writes. Handing rows over as a
+page streams in was slower still, the reading thread waiting for the lock;
+the README's limitations say what else was tried.
 """
 
 import logging
@@ -37,10 +38,11 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlmodel import Session, col, select
+import sqlalchemy as sa
+from sqlmodel import Session, select
 
 from server.central.submissions import (
     DEFAULT_PAGE_SIZE,
@@ -48,7 +50,7 @@ from server.central.submissions import (
     odata_timestamp,
 )
 from server.db import utcnow
-from server.errors import CentralError, NotFound, TrogiupError
+from server.errors import CentralError, NotFound, TrogiupError, safe_summary
 from server.submissions import attachments, ledger, normalize
 from server.submissions.models import CentralForm, FormVersion, PullRun, Submission
 from server.submissions.xform import parse_xform
@@ -239,8 +241,9 @@ class _FormPull:
         self.result = FormPullResult(self.xml_form_id, run.mode)
         self.newest = _Newest(form.cursor_submission_date, form.cursor_updated_at)
         self.versions = _Versions(session, central, form.project_id, form.xml_form_id)
-        self.listed: set[str] = set()
-        self.deleted_listed: set[str] = set()
+        # Submission id -> the updatedAt of the reading stored, per listing.
+        self.listed: dict[str, str] = {}
+        self.deleted_listed: dict[str, str] = {}
         self.seen: set[str] = set()
 
     def run(self, *, full: bool) -> None:
@@ -264,17 +267,21 @@ class _FormPull:
         since = odata_timestamp(self.newest.watermark() - self.options.overlap)
         return f"__system/submissionDate gt {since} or __system/updatedAt gt {since}"
 
-    def _store_pages(self, pages: Iterable[Any], stage: str, ids: set[str]) -> None:
+    def _store_pages(
+        self, pages: Iterable[Any], stage: str, ids: dict[str, str]
+    ) -> None:
         for page in prefetched(pages, depth=self.options.prefetch):
             # Per page, so that anything the page left in a cycle is collected.
             with normalize.cyclic_gc_paused():
                 self._store(page.rows, ids)
             self.progress(stage, len(page.rows))
 
-    def _store(self, rows: list[dict[str, Any]], ids: set[str]) -> None:
-        """One page, in one transaction."""
-        fresh = [r for r in rows if r["__id"] not in ids]
-        ids.update(r["__id"] for r in fresh)
+    def _store(self, rows: list[dict[str, Any]], ids: dict[str, str]) -> None:
+        """One page, in one transaction. A submission this listing already
+        showed is stored again only if this reading is newer (a later
+        ``updatedAt``): timestamp paging can show a row twice, and an older
+        copy must not undo a newer one."""
+        fresh = _newer_readings(rows, ids)
         self.seen.update(r["__id"] for r in fresh)
         stored = ledger.store_page(
             session=self.session,
@@ -313,15 +320,19 @@ class _FormPull:
         every one Central listed nowhere; otherwise those the ledger holds as
         deleted that are no longer in the deleted list (only those, so an
         incremental pull costs nothing per submission it did not read)."""
-        query = select(Submission.submission_id).where(
-            Submission.project_id == self.project_id,
-            Submission.xml_form_id == self.xml_form_id,
-            Submission.purged_at.is_(None),
+        table = Submission.__table__
+        query = sa.select(table.c.submission_id).where(
+            table.c.project_id == self.project_id,
+            table.c.xml_form_id == self.xml_form_id,
+            table.c.purged_at.is_(None),
         )
         if not full:
-            query = query.where(col(Submission.deleted_at).is_not(None))
-        listed = self.listed | self.deleted_listed
-        return sorted(sid for sid in self.session.exec(query) if sid not in listed)
+            query = query.where(table.c.deleted_at.is_not(None))
+        listed = self.listed.keys() | self.deleted_listed.keys()
+        # Core, not the ORM: a full pull reads every id of the form here, and
+        # loading them as ORM rows cost a twentieth of the pull.
+        ids = self.session.connection().execute(query).scalars()
+        return sorted(sid for sid in ids if sid not in listed)
 
     def _recheck(self, candidates: list[str]) -> None:
         if not candidates:
@@ -356,6 +367,22 @@ class _FormPull:
         self.run_row.finished_at = now
         self.session.add_all([self.form, self.run_row])
         self.session.commit()
+
+
+def _newer_readings(
+    rows: list[dict[str, Any]], ids: dict[str, str]
+) -> list[dict[str, Any]]:
+    """The rows not yet read in this listing, or read with an older
+    ``updatedAt``; ``ids`` learns the ones returned. Central writes every
+    timestamp in one format, so their text sorts as their time does."""
+    fresh = []
+    for row in rows:
+        stamp = (row.get("__system") or {}).get("updatedAt") or ""
+        held = ids.get(row["__id"])
+        if held is None or stamp > held:
+            ids[row["__id"]] = stamp
+            fresh.append(row)
+    return fresh
 
 
 @dataclass
@@ -398,6 +425,8 @@ class _Versions:
     # The version Central publishes now, from its form listing.
     current: str | None = None
     known: set[str] = field(default_factory=set)
+    # version -> Central's publishedAt, read once per pull when first needed.
+    published: dict[str, datetime | None] | None = None
 
     def __post_init__(self) -> None:
         query = select(FormVersion.version).where(
@@ -407,44 +436,97 @@ class _Versions:
         self.known = set(self.session.exec(query).all())
 
     def ensure(self, versions: Iterable[str | None]) -> None:
-        for version in versions:
-            if version is None or version in self.known:
-                continue
-            self._register(version)
-
-    def _register(self, version: str) -> None:
-        xml = self._xml(version)
-        self.known.add(version)
-        if xml is None:
-            # Normalization quarantines its submissions as of an unknown version.
-            logger.warning(
-                "form %s version %s is not on Central; its submissions wait in "
-                "quarantine",
-                self.xml_form_id,
-                version,
-            )
+        missing = {v for v in versions if v is not None and v not in self.known}
+        if not missing:
             return
-        normalize.register_form_version(
-            session=self.session,
-            project_id=self.project_id,
-            xml_form_id=self.xml_form_id,
-            version=version,
-            xml=xml,
-        )
+        # Every published version not yet registered, oldest first, then any
+        # Central does not list: the merge folds versions in publication order,
+        # and registering them in that order spares it starting again.
+        published = self._published()
+        missing |= published.keys() - self.known
+        for version in sorted(missing, key=lambda v: _order(published.get(v), v)):
+            self.known.add(version)
+            register_from_central(
+                session=self.session,
+                central=self.central,
+                xml_form_id=self.xml_form_id,
+                version=version,
+                current=self.current,
+                published_at=published.get(version),
+            )
 
-    def _xml(self, version: str) -> str | None:
-        """The XForm of ``version``: the form's own XForm while it is the current
-        version, else the published version's (``/versions/{v}.xml``)."""
-        if version == (self.current or ""):
-            xml = self.central.form_xml(self.xml_form_id)
-            if parse_xform(xml).version == version:
-                return xml
-        try:
-            return self.central.form_xml(self.xml_form_id, version)
-        except CentralError as err:
-            if err.status != 404:
-                raise
-            return None
+    def _published(self) -> dict[str, datetime | None]:
+        if self.published is None:
+            self.published = published_versions(self.central, self.xml_form_id)
+        return self.published
+
+
+def published_versions(
+    central: CentralSubmissions, xml_form_id: str
+) -> dict[str, datetime | None]:
+    """Version -> Central's publishedAt, for every version Central lists."""
+    listing = central.form_versions(xml_form_id)
+    return {v["version"]: ledger.parse_time(v.get("publishedAt")) for v in listing}
+
+
+def _order(published_at: datetime | None, version: str) -> tuple:
+    """Publication order; versions Central does not list come last."""
+    earliest = datetime.min.replace(tzinfo=UTC)
+    return (published_at is None, published_at or earliest, version)
+
+
+def register_from_central(
+    *,
+    session: Session,
+    central: CentralSubmissions,
+    xml_form_id: str,
+    version: str,
+    current: str | None = None,
+    published_at: datetime | None = None,
+) -> bool:
+    """Fetch a form version's XForm from Central and register it; False when
+    Central has no such version, whose submissions then wait in quarantine.
+    ``current`` is the version Central publishes now, when known."""
+    xml = _version_xml(central, xml_form_id, version, current)
+    if xml is None:
+        logger.warning(
+            "form %s version %s is not on Central; its submissions wait in quarantine",
+            xml_form_id,
+            version,
+        )
+        return False
+    normalize.register_form_version(
+        session=session,
+        project_id=central.project_id,
+        xml_form_id=xml_form_id,
+        version=version,
+        xml=xml,
+        published_at=published_at,
+    )
+    return True
+
+
+def _version_xml(
+    central: CentralSubmissions, xml_form_id: str, version: str, current: str | None
+) -> str | None:
+    """The XForm of ``version``: the form's own XForm while it is the current
+    version, else the published version's (``/versions/{v}.xml``). Without
+    ``current``, the form's own XForm is tried when the version's is not
+    found."""
+    if current is not None and version == current:
+        xml = central.form_xml(xml_form_id)
+        if parse_xform(xml).version == version:
+            return xml
+    try:
+        if version:
+            return central.form_xml(xml_form_id, version)
+    except CentralError as err:
+        if err.status != 404:
+            raise
+    if current is not None:
+        return None
+    xml = central.form_xml(xml_form_id)
+    return xml if parse_xform(xml).version == version else None
 
 
 def _central_form(
@@ -490,7 +572,7 @@ def _fail(session: Session, run: PullRun, err: Exception) -> None:
     run = session.get(PullRun, run.id) or run
     run.status = "failed"
     run.finished_at = utcnow()
-    run.error = str(getattr(err, "message", None) or err)[:2000]
+    run.error = safe_summary(err)[:2000]
     session.add(run)
     session.commit()
     logger.info("pull of %s failed; run %s recorded it", run.xml_form_id, run.id)

@@ -11,9 +11,12 @@ from datetime import datetime
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from server.central.submissions import CentralSubmissions
 from server.errors import InvalidInput
-from server.submissions.models import QuarantineEntry
+from server.submissions.convert import UNKNOWN_VERSION
+from server.submissions.models import QuarantineEntry, Submission
 from server.submissions.normalize import renormalize
+from server.submissions.pull import published_versions, register_from_central
 
 STATUSES = ("open", "resolved", "all")
 
@@ -67,16 +70,74 @@ def count_by_form(
 def retry(
     *,
     session: Session,
+    central: CentralSubmissions | None = None,
     project_id: int | None = None,
     xml_form_id: str | None = None,
 ) -> dict[str, int]:
-    """Normalize quarantined submissions again from the ledger."""
-    return renormalize(
+    """Normalize quarantined submissions again from the ledger. With
+    ``central``, the XForms of the versions quarantined as unknown are first
+    fetched from it and registered (a pull registers only the versions of the
+    rows it reads, so nothing else would): ``versions_registered`` counts
+    them."""
+    registered = 0
+    if central is not None:
+        registered = _register_unknown_versions(
+            session, central, project_id, xml_form_id
+        )
+    totals = renormalize(
         session=session,
         project_id=project_id,
         xml_form_id=xml_form_id,
         only_quarantined=True,
     )
+    return {**totals, "versions_registered": registered}
+
+
+def unknown_versions(
+    *, session: Session, project_id: int | None = None, xml_form_id: str | None = None
+) -> list[tuple[int, str, str]]:
+    """(project_id, xml_form_id, version) of the submissions held in
+    quarantine because their form version is not registered."""
+    query = (
+        select(Submission.project_id, Submission.xml_form_id, Submission.form_version)
+        .join(
+            QuarantineEntry,
+            (QuarantineEntry.project_id == Submission.project_id)
+            & (QuarantineEntry.xml_form_id == Submission.xml_form_id)
+            & (QuarantineEntry.submission_id == Submission.submission_id),
+        )
+        .where(
+            QuarantineEntry.code == UNKNOWN_VERSION,
+            QuarantineEntry.resolved_at.is_(None),
+            Submission.form_version.is_not(None),
+        )
+        .distinct()
+    )
+    if project_id is not None:
+        query = query.where(Submission.project_id == project_id)
+    if xml_form_id is not None:
+        query = query.where(Submission.xml_form_id == xml_form_id)
+    return sorted(session.exec(query).all())
+
+
+def _register_unknown_versions(session, central, project_id, xml_form_id) -> int:
+    registered = 0
+    published: dict[str, dict] = {}
+    for project, form_id, version in unknown_versions(
+        session=session, project_id=project_id, xml_form_id=xml_form_id
+    ):
+        if project != central.project_id:
+            continue  # another project's versions come from its own Central
+        if form_id not in published:
+            published[form_id] = published_versions(central, form_id)
+        registered += register_from_central(
+            session=session,
+            central=central,
+            xml_form_id=form_id,
+            version=version,
+            published_at=published[form_id].get(version),
+        )
+    return registered
 
 
 def _filtered(query, status, xml_form_id, project_id):

@@ -21,6 +21,7 @@ from server.submissions.schema import (
     MergedTable,
     build_tables,
     load_schema,
+    offset_column,
 )
 
 STANDARD_LABELS = {
@@ -122,6 +123,19 @@ def _field_columns(merged: MergedField, types: dict[str, str]) -> list[dict]:
         "label_vi": merged.label_vi,
         "label_en": merged.label_en,
     }
+    if merged.type == "dateTime":
+        offset = offset_column(merged.column)
+        return [
+            first,
+            {
+                **base,
+                "name": offset,
+                "type": types[offset],
+                "label_vi": merged.label_vi,
+                "label_en": f"{merged.label_en or merged.column}: offset from UTC "
+                "where it was recorded, in minutes",
+            },
+        ]
     return [first] + [
         {**base, "name": column, "type": types[column], "choice": choice}
         for choice, column in merged.choice_columns.items()

@@ -76,6 +76,23 @@ def quarantine(
     )
 
 
+class RetryRequest(BaseModel):
+    xml_form_id: str | None = None
+
+
+@router.post("/quarantine/retry")
+def quarantine_retry(
+    body: RetryRequest, session: SessionDep, settings: SettingsDep
+) -> dict[str, int]:
+    """Fetch the form versions quarantined submissions wait for, then normalize
+    them again: what ``trogiup quarantine retry`` does."""
+    from server.submissions.service import retry_quarantine
+
+    return retry_quarantine(
+        session=session, settings=settings, xml_form_id=body.xml_form_id
+    )
+
+
 def _pull_in_background(settings: Settings, body: PullRequest) -> None:
     from server.submissions.service import run_pull
 

@@ -10,9 +10,16 @@ path has a column it keeps it, so columns never move under an analyst's feet:
   occurs once per version) is the same field: both paths map to one column;
 - a column is named after the field when that name is free in its table,
   otherwise after its group path joined with ``__`` (``grp__name``);
-- a column's type is the field's type in the first version registered. A later
+- a column's type is the field's type in the first version published. A later
   version that changes it is schema drift: its values are converted to the
   column's type where they can be, and quarantined where they cannot.
+
+Versions are folded in Central's publication order (``FormVersion.published_at``;
+versions without one come after, in registration order), so that a fresh
+install, which may register the current version first, ends with the same
+schema as one that followed the form from its first version: a version
+registered out of that order makes the merge start again from the first
+(``rebuild_schema(from_scratch=True)``).
 
 Tables are created and widened (``ALTER TABLE ... ADD COLUMN``) at run time
 with SQLAlchemy Core on SQLite and PostgreSQL; columns are never dropped.
@@ -56,6 +63,7 @@ FORM_COLUMNS = (
 )
 REPEAT_COLUMNS = ("row_id", "submission_id", "parent_row_id", "position")
 GEOPOINT_PARTS = ("lat", "lon", "alt", "acc")
+UTC_OFFSET_SUFFIX = "__utc_offset"
 _UNSAFE = re.compile(r"[^a-z0-9_]")
 _UNSAFE_CASED = re.compile(r"[^A-Za-z0-9_]")
 
@@ -77,6 +85,8 @@ class MergedField:
     def columns(self) -> list[str]:
         if self.type == "geopoint":
             return [f"{self.column}__{part}" for part in GEOPOINT_PARTS]
+        if self.type == "dateTime":
+            return [self.column, offset_column(self.column)]
         return [self.column, *self.choice_columns.values()]
 
 
@@ -107,6 +117,12 @@ class MergedSchema:
     @property
     def form_table(self) -> MergedTable:
         return self.tables[form_table_name(self.xml_form_id)]
+
+
+def offset_column(column: str) -> str:
+    """A dateTime's companion column: the device's offset from UTC in minutes,
+    which the instant alone (timestamptz, or UTC on SQLite) loses."""
+    return f"{column}{UTC_OFFSET_SUFFIX}"
 
 
 def form_table_name(xml_form_id: str, repeat: str | None = None) -> str:
@@ -279,6 +295,8 @@ def _physical(column: str, kind: str) -> list[str]:
     too, so that no other field can take it)."""
     if kind == "geopoint":
         return [column, *(f"{column}__{part}" for part in GEOPOINT_PARTS)]
+    if kind == "dateTime":
+        return [column, offset_column(column)]
     return [column]
 
 
@@ -365,18 +383,31 @@ def _csv_choice(row: dict[str, str]) -> Choice:
     )
 
 
+def form_versions(
+    session: Session, project_id: int, xml_form_id: str
+) -> list[FormVersion]:
+    """A form's registered versions in the order the merge folds them."""
+    return list(
+        session.exec(
+            select(FormVersion)
+            .where(FormVersion.project_id == project_id)
+            .where(FormVersion.xml_form_id == xml_form_id)
+            .order_by(
+                FormVersion.published_at.is_(None),
+                FormVersion.published_at,
+                FormVersion.id,
+            )
+        )
+    )
+
+
 def load_schema(
     *, session: Session, project_id: int, xml_form_id: str
 ) -> MergedSchema | None:
     """The merged schema of a form, or None when no version is registered."""
     versions = {
         row.version: parse_xform(row.xml)
-        for row in session.exec(
-            select(FormVersion)
-            .where(FormVersion.project_id == project_id)
-            .where(FormVersion.xml_form_id == xml_form_id)
-            .order_by(FormVersion.id)
-        )
+        for row in form_versions(session, project_id, xml_form_id)
     }
     if not versions:
         return None
@@ -514,6 +545,11 @@ def _columns(table: MergedTable) -> list[sa.schema.SchemaItem]:
 def _field_columns(merged: MergedField) -> list[sa.Column]:
     if merged.type == "geopoint":
         return [sa.Column(name, sa.Float()) for name in merged.columns()]
+    if merged.type == "dateTime":
+        return [
+            sa.Column(merged.column, AwareDateTime()),
+            sa.Column(offset_column(merged.column), sa.SmallInteger()),
+        ]
     columns = [sa.Column(merged.column, sql_type(merged.type))]
     columns += [sa.Column(c, sa.Boolean()) for c in merged.choice_columns.values()]
     return columns
@@ -548,22 +584,48 @@ def _add_column(connection: sa.Connection, table: str, column: sa.Column) -> Non
     logger.info("added column %s to typed table %s", column.name, table)
 
 
-def rebuild_schema(*, session: Session, project_id: int, xml_form_id: str) -> None:
-    """Merge every registered version again, oldest first, and widen tables."""
-    for row in session.exec(
-        select(FormVersion)
-        .where(FormVersion.project_id == project_id)
-        .where(FormVersion.xml_form_id == xml_form_id)
-        .order_by(FormVersion.id)
-    ):
+def rebuild_schema(
+    *, session: Session, project_id: int, xml_form_id: str, from_scratch: bool = False
+) -> bool:
+    """Merge every registered version again in publication order and widen
+    the tables. ``from_scratch`` forgets the merge so far first, for a version
+    registered out of order. Returns whether any field changed table, column
+    or type; the typed tables then no longer match their rows."""
+    before = layout(session, project_id, xml_form_id)
+    if from_scratch:
+        for row in _field_rows(session, project_id, xml_form_id):
+            session.delete(row)
+        session.flush()
+    for row in form_versions(session, project_id, xml_form_id):
         merge_version(
             session=session,
             project_id=project_id,
             xml_form_id=xml_form_id,
             xform=parse_xform(row.xml),
         )
+    after = layout(session, project_id, xml_form_id)
+    changed = any(after.get(path) != where for path, where in before.items())
     schema = load_schema(
         session=session, project_id=project_id, xml_form_id=xml_form_id
     )
-    if schema is not None:
+    if schema is not None and not changed:
         ensure_tables(session=session, schema=schema)
+    return changed
+
+
+def layout(session: Session, project_id: int, xml_form_id: str) -> dict[str, tuple]:
+    """Field path -> (table, column, type): what a typed row's shape rests on."""
+    return {
+        row.path: (row.table_name, row.column, row.type)
+        for row in _field_rows(session, project_id, xml_form_id)
+    }
+
+
+def drop_tables(*, session: Session, names: set[str]) -> None:
+    """Drop typed tables, to be created again from the merged schema and
+    filled again from the ledger."""
+    connection = session.connection()
+    quote = connection.dialect.identifier_preparer.quote
+    for name in sorted(names):
+        connection.execute(sa.text(f"DROP TABLE IF EXISTS {quote(name)}"))
+        logger.info("dropped typed table %s, to be filled again", name)

@@ -1,6 +1,7 @@
 """What the CLI, the API and the workers call: connect and pull, and the status of
 each form's sync. Plain functions over an explicit database session."""
 
+import logging
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
@@ -12,6 +13,7 @@ from server.central.client import connect
 from server.central.submissions import CentralSubmissions, RetryPolicy
 from server.errors import ConfigurationError
 from server.settings import Settings
+from server.submissions import quarantine
 from server.submissions.models import (
     CentralForm,
     FormField,
@@ -21,6 +23,8 @@ from server.submissions.models import (
 )
 from server.submissions.pull import FormPullResult, Progress, PullOptions, pull
 from server.submissions.schema import form_table_name
+
+logger = logging.getLogger(__name__)
 
 COUNT_NAMES = (
     "submissions",
@@ -71,6 +75,33 @@ def run_pull(
         )
     finally:
         central.client.close()
+
+
+def retry_quarantine(
+    *,
+    session: Session,
+    settings: Settings,
+    xml_form_id: str | None = None,
+) -> dict[str, int]:
+    """``trogiup quarantine retry`` and its API: fetch the versions quarantined
+    as unknown from Central, then normalize the quarantined submissions again.
+    Central is contacted only when some version is unknown; without a
+    configured Central only the second step runs. Commits."""
+    central = None
+    if quarantine.unknown_versions(session=session, xml_form_id=xml_form_id):
+        try:
+            central = central_for(settings)
+        except ConfigurationError:
+            logger.warning("Central is not configured: unknown versions not fetched")
+    try:
+        totals = quarantine.retry(
+            session=session, central=central, xml_form_id=xml_form_id
+        )
+    finally:
+        if central is not None:
+            central.client.close()
+    session.commit()
+    return totals
 
 
 def result_dict(result: FormPullResult) -> dict[str, Any]:

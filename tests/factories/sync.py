@@ -3,8 +3,10 @@ form with a group, selects, a geopoint, a photo and a repeat, and submission XML
 documents for it."""
 
 import random
+import re
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 
 XML_FORM_ID = "sync_visit"
 
@@ -158,6 +160,22 @@ def many_submissions(count: int, *, start: int = 0) -> Iterator[str]:
     """``count`` distinct submissions with 0 to 4 household members each."""
     for n in range(start, start + count):
         yield submission_xml(members=n % 5, seed=n)
+
+
+def submit_at(
+    central_sim, project_id: int, created_at: datetime, *documents: str
+) -> list[str]:
+    """Submit straight into the simulator's store with a submission date of
+    ``created_at``, as a row committed long ago (or late) would have; returns
+    the instance ids. Incremental pulls only skip what lies before their
+    window, so tests of what they pick up start from rows submitted earlier."""
+    central_sim.store.bulk_submit(
+        project_id, XML_FORM_ID, documents, created_at=created_at
+    )
+    return [_INSTANCE_ID.search(d).group(1) for d in documents]
+
+
+_INSTANCE_ID = re.compile(r"<instanceID>([^<]+)</instanceID>")
 
 
 class CentralActions:

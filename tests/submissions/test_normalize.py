@@ -159,6 +159,23 @@ def test_normalize__datetime_with_offset__keeps_the_instant(session):
     assert seen_at == datetime(2026, 11, 1, 1, 30, tzinfo=UTC)
 
 
+def test_normalize__datetime__keeps_the_offset_it_was_recorded_with(session):
+    _register(session)
+    west = odata_row({**ANSWERS, "seen_at": "2026-11-01T01:30:00.000-05:30"})
+
+    _normalize(session, _ledger(session, odata_row(ANSWERS), west))
+
+    by_offset = {r["seen_at__utc_offset"]: r["seen_at"] for r in _rows(session)}
+    assert by_offset == {
+        420: datetime(2026, 11, 1, 1, 30, tzinfo=UTC),
+        -330: datetime(2026, 11, 1, 7, 0, tzinfo=UTC),
+    }
+    described = describe_typed_tables(session=session)
+    columns = {c["name"]: c for c in described[0]["columns"]}
+    assert columns["seen_at__utc_offset"]["type"] == "SMALLINT"
+    assert "offset from UTC" in columns["seen_at__utc_offset"]["label_en"]
+
+
 def test_normalize__geopoint__splits_into_lat_lon_alt_acc(session):
     _register(session)
 
@@ -555,3 +572,56 @@ def test_normalize__version_stored_without_registration__merged_first(session):
 
     assert counts == {"normalized": 1, "quarantined": 0}
     assert _rows(session)[0]["age"] == 9
+
+
+def test_normalize__datetime_at_the_ends_of_the_range__quarantined_not_failed(
+    session,
+):
+    _register(session)
+    early = odata_row({**ANSWERS, "seen_at": "0001-01-01T00:00:00+07:00"})
+    late = odata_row({**ANSWERS, "seen_at": "9999-12-31T23:59:59-07:00"})
+    fine = odata_row(ANSWERS)
+
+    counts = _normalize(session, _ledger(session, early, fine, late))
+
+    assert counts == {"normalized": 1, "quarantined": 2}
+    entries = session.exec(select(QuarantineEntry)).all()
+    assert {(e.code, e.field) for e in entries} == {("bad_value", "/seen_at")}
+    assert {e.submission_id for e in entries} == {early["__id"], late["__id"]}
+    assert [r["submission_id"] for r in _rows(session)] == [fine["__id"]]
+
+
+def test_normalize__text_no_column_can_hold__quarantined_not_failed(session):
+    _register(session)
+    nul = odata_row({**ANSWERS, "child_name": "Nguyen\x00Van A"})
+    surrogate = odata_row({**ANSWERS, "child_name": "Nguy\ud800n"})
+    fine = odata_row(ANSWERS)
+
+    counts = _normalize(session, _ledger(session, nul, surrogate, fine))
+
+    assert counts == {"normalized": 1, "quarantined": 2}
+    entries = session.exec(select(QuarantineEntry)).all()
+    assert {(e.code, e.field) for e in entries} == {("bad_value", "/child_name")}
+
+
+def test_normalize__rows_the_database_refuses__quarantined_the_rest_land(session):
+    _register(session)
+    twins = [
+        repeat_row({"member_name": "C"}, row_id="same"),
+        repeat_row({"member_name": "Nguyễn Văn D"}, row_id="same"),
+    ]
+    refused = odata_row(_with_household(twins))
+    fine = odata_row(_with_household([repeat_row({"member_name": "E"})]))
+
+    counts = _normalize(session, _ledger(session, refused, fine))
+
+    assert counts == {"normalized": 1, "quarantined": 1}
+    (entry,) = session.exec(select(QuarantineEntry)).all()
+    assert (entry.code, entry.submission_id) == ("refused_by_database", refused["__id"])
+    assert "IntegrityError" in entry.reason or "UniqueViolation" in entry.reason
+    assert "Nguyễn" not in entry.reason and "same" not in entry.reason
+    assert [r["submission_id"] for r in _rows(session)] == [fine["__id"]]
+    members = _rows(session, "form_ag_visit__member", "row_id")
+    assert [m["submission_id"] for m in members] == [fine["__id"]]
+    states = {s.submission_id: s.state for s in session.exec(select(Submission))}
+    assert states == {refused["__id"]: "quarantined", fine["__id"]: "normalized"}

@@ -2,17 +2,19 @@
 SQLite and PostgreSQL: incremental and full pulls, edits, reviews, deletions,
 restores, purges, attachments and quarantine."""
 
+import copy
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 from sqlmodel import func, select
 
-from server.central.submissions import RetryPolicy
+from server.central.submissions import ODataPage, RetryPolicy
 from server.errors import CentralError
 from server.submissions.models import (
     Blob,
     CentralForm,
+    FormVersion,
     PullRun,
     QuarantineEntry,
     Submission,
@@ -20,6 +22,7 @@ from server.submissions.models import (
     SubmissionVersion,
 )
 from server.submissions.pull import PullOptions, pull
+from server.submissions.quarantine import list_entries, retry
 from server.submissions.service import central_for, form_status
 from tests.factories.sync import (
     XML_FORM_ID,
@@ -28,6 +31,7 @@ from tests.factories.sync import (
     many_submissions,
     new_instance_id,
     submission_xml,
+    submit_at,
 )
 
 FAST_RETRY = RetryPolicy(attempts=3, first_wait=0.01, max_wait=0.02)
@@ -105,29 +109,58 @@ def test_pull__repeat_rows__are_linked_to_their_parent(session, central, actions
     assert [r["position"] for r in rows] == [1, 2, 3]
 
 
-def test_pull__incremental__picks_up_new_edited_reviewed_and_deleted(
-    session, central, actions
-):
-    edited, reviewed, deleted = (actions.submit(x) for x in many_submissions(3))
-    run(session, central)
+# Incremental pulls. Rows are seeded two hours back and a newer one an hour
+# back sets the cursor, so the window (cursor - 5 minutes) holds none of the
+# older rows: a change to one of them is found only if the pull looks for it.
+
+
+@pytest.fixture
+def older(central_sim, central_project_id, actions, session, central):
+    """Three submissions from two hours ago, one from an hour ago, pulled."""
+    now = datetime.now(UTC)
+    ids = submit_at(
+        central_sim,
+        central_project_id,
+        now - timedelta(hours=2),
+        *many_submissions(3),
+    )
+    submit_at(
+        central_sim,
+        central_project_id,
+        now - timedelta(hours=1),
+        submission_xml(seed=50),
+    )
+    first = run(session, central)
+    assert (first.mode, first.new) == ("full", 4)
+    return ids
+
+
+def test_pull__incremental__reads_only_the_window(session, central, actions, older):
     fresh = actions.submit(submission_xml(seed=99))
+
+    result = run(session, central)
+
+    # The hour-old row is the cursor, re-read by the overlap; nothing older.
+    assert (result.mode, result.seen, result.new) == ("incremental", 2, 1)
+    assert submission(session, fresh).state == "normalized"
+
+
+def test_pull__incremental__picks_up_an_edit_of_an_older_submission(
+    session, central, actions, older
+):
+    edited = older[0]
     new_version = new_instance_id()
     actions.edit(
         edited,
         submission_xml(new_version, age=12, members=1, deprecated_id=edited, seed=1),
     )
-    actions.review(reviewed, "approved")
-    actions.delete(deleted)
 
     result = run(session, central)
 
-    assert (result.new, result.updated, result.deleted) == (1, 1, 1)
+    assert (result.new, result.updated, result.deleted) == (0, 1, 0)
     rows = {r["submission_id"]: r for r in typed(session)}
-    assert rows[fresh]["deleted_at"] is None
     assert rows[edited]["instance_id"] == new_version and rows[edited]["age"] == 12
     assert rows[edited]["edits"] == 1
-    assert rows[reviewed]["review_state"] == "approved"
-    assert rows[deleted]["deleted_at"] is not None
     versions = session.exec(
         select(SubmissionVersion.instance_id).where(
             SubmissionVersion.submission_id == edited
@@ -142,18 +175,121 @@ def test_pull__incremental__picks_up_new_edited_reviewed_and_deleted(
     assert len(edited_repeats) == 1
 
 
-def test_pull__restored_submission__comes_back(session, central, actions):
-    instance_id = actions.submit(submission_xml(seed=1))
-    run(session, central)
-    actions.delete(instance_id)
+def test_pull__incremental__picks_up_a_review_of_an_older_submission(
+    session, central, actions, older
+):
+    actions.review(older[1], "approved")
+
     run(session, central)
 
-    actions.restore(instance_id)
+    rows = {r["submission_id"]: r for r in typed(session)}
+    assert rows[older[1]]["review_state"] == "approved"
+    assert submission(session, older[1]).review_state == "approved"
+
+
+def test_pull__incremental__picks_up_a_deletion_of_an_older_submission(
+    session, central, actions, older
+):
+    actions.delete(older[2])
+
+    result = run(session, central)
+
+    assert (result.new, result.updated, result.deleted) == (0, 0, 1)
+    rows = {r["submission_id"]: r for r in typed(session)}
+    assert rows[older[2]]["deleted_at"] is not None
+    assert rows[older[0]]["deleted_at"] is None
+
+
+def test_pull__incremental__brings_back_a_restored_older_submission(
+    session, central, actions, older
+):
+    restored = older[0]
+    actions.delete(restored)
+    assert run(session, central).deleted == 1
+
+    # Restoring changes neither updatedAt nor the deleted list's membership of
+    # anything the window reads: only the recheck of deleted rows finds it.
+    actions.restore(restored)
     result = run(session, central)
 
     assert result.restored == 1
-    assert submission(session, instance_id).deleted_at is None
-    assert typed(session)[0]["deleted_at"] is None
+    assert submission(session, restored).deleted_at is None
+    rows = {r["submission_id"]: r for r in typed(session)}
+    assert rows[restored]["deleted_at"] is None
+
+
+@pytest.mark.parametrize(("overlap_seconds", "found"), [(300, 1), (0, 0)])
+def test_pull__row_committed_late__found_by_the_overlap_window(
+    session, central, actions, central_sim, central_project_id, overlap_seconds, found
+):
+    cursor = datetime.now(UTC) - timedelta(hours=1)
+    submit_at(central_sim, central_project_id, cursor, submission_xml(seed=1))
+    run(session, central, overlap_seconds=overlap_seconds)
+    # Committed after that pull, with a submission date two minutes before the
+    # cursor (getodk/central#1164: timestamps are set before commit).
+    (late,) = submit_at(
+        central_sim,
+        central_project_id,
+        cursor - timedelta(minutes=2),
+        submission_xml(seed=2),
+    )
+
+    result = run(session, central, overlap_seconds=overlap_seconds)
+
+    assert result.new == found
+    assert count(session, Submission, Submission.submission_id == late) == found
+
+
+class _RepeatingCentral:
+    """Central as a timestamp-paged reader may see it: the given pages, in
+    which one submission shows up twice; every other call goes to Central."""
+
+    def __init__(self, central, pages):
+        self._central = central
+        self._pages = pages
+
+    def __getattr__(self, name):
+        return getattr(self._central, name)
+
+    def odata_pages(self, xml_form_id, *, filter=None, **_):
+        if filter is not None:  # the deleted list, and rows asked for by id
+            yield from self._central.odata_pages(xml_form_id, filter=filter)
+            return
+        for rows in self._pages:
+            yield ODataPage(rows=rows, next_link=None)
+
+
+def _two_readings(central, actions):
+    """Submission X as Central shows it now (approved) and as it was before
+    its review, and a second submission Y."""
+    x, y = (
+        actions.submit(submission_xml(seed=1)),
+        actions.submit(submission_xml(seed=2)),
+    )
+    actions.review(x, "approved")
+    rows = {r["__id"]: r for p in central.odata_pages(XML_FORM_ID) for r in p.rows}
+    before = copy.deepcopy(rows[x])
+    before["__system"].update(reviewState=None, updatedAt=None)
+    return x, rows[x], before, rows[y]
+
+
+@pytest.mark.parametrize("order", ["newer_first", "older_first"])
+def test_pull__same_submission_on_two_pages__newest_reading_kept_once(
+    session, central, actions, order
+):
+    x, newer, older_reading, y = _two_readings(central, actions)
+    first, second = (
+        (newer, older_reading) if order == "newer_first" else (older_reading, newer)
+    )
+    pages = [[first, y], [second]]
+
+    result = run(session, _RepeatingCentral(central, pages))
+
+    assert (result.seen, result.new, result.updated) == (2, 2, 0)
+    assert submission(session, x).review_state == "approved"
+    rows = {r["submission_id"]: r for r in typed(session)}
+    assert rows[x]["review_state"] == "approved"
+    assert count(session, SubmissionVersion) == 2
 
 
 def test_pull__full__finds_a_submission_the_window_missed(
@@ -244,6 +380,38 @@ def test_pull__first_pull_after_two_versions__registers_the_older_one_too(
     assert (result.normalized, result.quarantined) == (2, 0)
     versions = {r["submission_id"]: r["form_version"] for r in typed(session)}
     assert versions == {older: "v1", newer: "v2"}
+    # Registered oldest first, with Central's publication times, as an install
+    # that followed the form from v1 would have.
+    registered = session.exec(select(FormVersion).order_by(FormVersion.id)).all()
+    assert [v.version for v in registered] == ["v1", "v2"]
+    assert registered[0].published_at < registered[1].published_at
+
+
+def test_quarantine_retry__version_central_lacked__fetched_then_normalized(
+    session, central, actions, central_sim
+):
+    older = actions.submit(submission_xml(seed=1))
+    actions.publish_version(form_xml("v2", with_remark=True), "v2")
+    # Central could not give v1's XForm during the pull (it had not got it yet).
+    central_sim.faults.add(r"/versions/v1\.xml", "status", status=404, times=None)
+    assert run(session, central).quarantined == 1
+    (entry,) = list_entries(session=session)
+    assert entry["code"] == "unknown_form_version"
+    central_sim.faults.clear()
+
+    from_ledger_only = retry(session=session)
+    totals = retry(session=session, central=central)
+
+    assert from_ledger_only["quarantined"] == 1
+    assert totals == {
+        "normalized": 1,
+        "quarantined": 0,
+        "resolved": 1,
+        "versions_registered": 1,
+    }
+    assert submission(session, older).state == "normalized"
+    assert [r["form_version"] for r in typed(session)] == ["v1"]
+    assert list_entries(session=session) == []
 
 
 def test_pull__attachments__are_stored_once_by_hash(session, central, actions):
@@ -317,6 +485,47 @@ def test_pull__persistent_5xx__fails_clearly_and_leaves_whole_pages(
     assert result.new == 3
     assert count(session, Submission) == 5 == count(session, SubmissionVersion)
     assert len(typed(session)) == 5
+
+
+class _RowQuotingError(Exception):
+    """A driver's error, whose message quotes the row it failed on."""
+
+    sqlstate = "23505"
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        ValueError("invalid literal for int() with base 10: 'Nguyễn Văn A'"),
+        sa.exc.IntegrityError(
+            "INSERT INTO submission ...",
+            {"name": "Nguyễn Văn A"},
+            _RowQuotingError("Key (name)=(Nguyễn Văn A) already exists"),
+        ),
+    ],
+    ids=["value_error", "database_error"],
+)
+def test_pull__unexpected_error__recorded_without_its_message(
+    session, central, actions, monkeypatch, error
+):
+    actions.submit(submission_xml(seed=1))
+
+    def failing(**_):
+        raise error
+
+    monkeypatch.setattr("server.submissions.ledger.store_page", failing)
+
+    with pytest.raises(type(error)):
+        run(session, central)
+
+    (failed,) = session.exec(select(PullRun)).all()
+    (status,) = form_status(session=session)
+    for shown in (failed.error, status["last_run"]["error"]):
+        assert type(error).__name__ in shown
+        assert "test_pull.py" in shown  # where it was raised
+        assert "Nguyễn" not in shown
+    if isinstance(error, sa.exc.DBAPIError):
+        assert "SQLSTATE 23505" in failed.error
 
 
 def test_pull__dropped_connection_mid_page__is_retried(

@@ -1,21 +1,31 @@
-"""A real ``trogiup pull`` process killed midway: the next pull completes with
-nothing lost and nothing counted twice."""
+"""A real ``trogiup pull`` process killed midway, on SQLite and PostgreSQL (the
+``engine`` fixture): the next pull completes with nothing lost and nothing
+counted twice, after a first pull and after an incremental one."""
 
 import os
 import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, func, select
 
-from server.db import make_engine, upgrade
 from server.submissions.models import PullRun, Submission, SubmissionVersion
 from server.submissions.service import form_status
 from tests.factories.settings import TEST_SECRET_KEY
-from tests.factories.sync import XML_FORM_ID, CentralActions, form_xml, many_submissions
+from tests.factories.sync import (
+    XML_FORM_ID,
+    CentralActions,
+    form_xml,
+    many_submissions,
+    new_instance_id,
+    submission_xml,
+    submit_at,
+)
 
 SUBMISSIONS = 60
 PAGE_SIZE = 5
@@ -69,35 +79,62 @@ def wait_for(engine, at_least: int, process: subprocess.Popen) -> int:
     raise AssertionError("the pull stored nothing in a minute")
 
 
-def test_pull_process__killed_midway__resumes_without_loss_or_double_count(
-    central_sim, central_settings, central_project_id, pyodk_client, tmp_path
-):
-    actions = CentralActions(pyodk_client, central_project_id)
-    actions.publish(form_xml("v1"))
-    central_sim.store.bulk_submit(
-        central_project_id, XML_FORM_ID, many_submissions(SUBMISSIONS)
-    )
-    database_url = f"sqlite:///{tmp_path / 'trogiup.sqlite3'}"
-    engine = make_engine(database_url)
-    upgrade(engine)
-    env = environment(central_settings, database_url, tmp_path)
-    # Every page after the first arrives late, so the kill lands between pages
-    # or inside one.
+def pull_until_killed(engine, env, at_least: int) -> int:
+    """Start ``trogiup pull``, kill it once ``at_least`` submissions are in the
+    ledger; returns how many were."""
+    killed = trogiup(["pull", "--page-size", str(PAGE_SIZE)], env)
+    stored_when_killed = wait_for(engine, at_least, killed)
+    killed.send_signal(signal.SIGKILL)
+    killed.communicate(timeout=10)
+    assert killed.returncode == -signal.SIGKILL
+    return stored_when_killed
+
+
+def pull_to_the_end(env) -> None:
+    again = trogiup(["pull", "--page-size", str(PAGE_SIZE)], env)
+    _, err = again.communicate(timeout=120)
+    assert again.returncode == 0, err
+
+
+def slow_pages(central_sim) -> None:
+    """Every page after the first arrives late, so the kill lands between
+    pages or inside one."""
     central_sim.faults.add(
         r"Submissions\?.*%24skiptoken", "latency", seconds=0.2, times=None
     )
 
-    killed = trogiup(["pull", "--page-size", str(PAGE_SIZE)], env)
-    stored_when_killed = wait_for(engine, 2 * PAGE_SIZE, killed)
-    killed.send_signal(signal.SIGKILL)
-    killed.communicate(timeout=10)
+
+def typed_ids(engine) -> list[str]:
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT submission_id FROM form_sync_visit"))
+        return [row[0] for row in rows]
+
+
+@pytest.fixture
+def kill_setup(
+    central_sim, central_settings, central_project_id, pyodk_client, engine, tmp_path
+):
+    actions = CentralActions(pyodk_client, central_project_id)
+    actions.publish(form_xml("v1"))
+    database_url = engine.url.render_as_string(hide_password=False)
+    env = environment(central_settings, database_url, tmp_path)
+    return actions, env
+
+
+def test_pull_process__killed_midway__resumes_without_loss_or_double_count(
+    central_sim, central_project_id, engine, kill_setup
+):
+    _, env = kill_setup
+    central_sim.store.bulk_submit(
+        central_project_id, XML_FORM_ID, many_submissions(SUBMISSIONS)
+    )
+    slow_pages(central_sim)
+
+    stored_when_killed = pull_until_killed(engine, env, 2 * PAGE_SIZE)
     central_sim.faults.clear()
 
-    assert killed.returncode == -signal.SIGKILL
     assert stored_when_killed < SUBMISSIONS
-    again = trogiup(["pull", "--page-size", str(PAGE_SIZE)], env)
-    _, err = again.communicate(timeout=120)
-    assert again.returncode == 0, err
+    pull_to_the_end(env)
 
     assert count(engine, Submission) == SUBMISSIONS
     assert count(engine, SubmissionVersion) == SUBMISSIONS
@@ -109,8 +146,62 @@ def test_pull_process__killed_midway__resumes_without_loss_or_double_count(
     assert status["counts"]["repeat_rows"] == sum(n % 5 for n in range(SUBMISSIONS))
     assert [r.status for r in runs] == ["failed", "ok"]
     assert runs[0].new + runs[1].new == SUBMISSIONS
-    with engine.connect() as conn:
-        typed_ids = conn.execute(sa.text("SELECT submission_id FROM form_sync_visit"))
-        typed_ids = [row[0] for row in typed_ids]
-    assert len(typed_ids) == len(set(typed_ids)) == SUBMISSIONS
-    engine.dispose()
+    ids = typed_ids(engine)
+    assert len(ids) == len(set(ids)) == SUBMISSIONS
+
+
+NEW, EDITED, DELETED = 40, 5, 5
+
+
+def test_pull_process__killed_during_an_incremental_pull__resumes_exactly(
+    central_sim, central_project_id, engine, kill_setup
+):
+    actions, env = kill_setup
+    older = submit_at(
+        central_sim,
+        central_project_id,
+        datetime.now(UTC) - timedelta(hours=2),
+        *(
+            submission_xml(new_instance_id(), members=n % 5, seed=n)
+            for n in range(SUBMISSIONS)
+        ),
+    )
+    pull_to_the_end(env)
+    for xml in many_submissions(NEW, start=1000):
+        actions.submit(xml)
+    for n, edited in enumerate(older[:EDITED]):
+        actions.edit(
+            edited,
+            submission_xml(members=1, deprecated_id=edited, seed=2000 + n),
+        )
+    for deleted in older[EDITED : EDITED + DELETED]:
+        actions.delete(deleted)
+    slow_pages(central_sim)
+
+    stored_when_killed = pull_until_killed(engine, env, SUBMISSIONS + 2 * PAGE_SIZE)
+    central_sim.faults.clear()
+
+    assert stored_when_killed < SUBMISSIONS + NEW
+    pull_to_the_end(env)
+
+    total = SUBMISSIONS + NEW
+    assert count(engine, Submission) == total
+    assert count(engine, SubmissionVersion) == total + EDITED
+    with Session(engine) as session:
+        (status,) = form_status(session=session)
+        runs = session.exec(select(PullRun).order_by(PullRun.id)).all()
+    counts = status["counts"]
+    assert status["reconciles"] and counts["pending"] == 0
+    assert (counts["deleted"], counts["edited"]) == (DELETED, EDITED)
+    assert counts["normalized"] == total - DELETED
+    assert [(r.mode, r.status) for r in runs] == [
+        ("full", "ok"),
+        ("incremental", "failed"),
+        ("incremental", "ok"),
+    ]
+    resumed = runs[1:]
+    assert sum(r.new for r in resumed) == NEW
+    assert sum(r.updated for r in resumed) == EDITED
+    assert sum(r.deleted for r in resumed) == DELETED
+    ids = typed_ids(engine)
+    assert len(ids) == len(set(ids)) == total

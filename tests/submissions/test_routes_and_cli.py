@@ -161,6 +161,28 @@ def test_api__quarantine__lists_open_entries(settings, actions):
     assert len(entries) == 1 and entries[0]["xml_form_id"] == "sync_visit"
 
 
+def test_api__quarantine_retry__fetches_the_missing_version_and_normalizes(
+    settings, actions, central_sim
+):
+    actions.submit(submission_xml(seed=1))
+    actions.publish_version(form_xml("v2", with_remark=True), "v2")
+    central_sim.faults.add(r"/versions/v1\.xml", "status", status=404, times=None)
+    app = create_app(settings)
+    call(app, "POST", "/api/v1/pull", json={})
+    central_sim.faults.clear()
+
+    answer = call(app, "POST", "/api/v1/quarantine/retry", json={})
+
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {
+        "normalized": 1,
+        "quarantined": 0,
+        "resolved": 1,
+        "versions_registered": 1,
+    }
+    assert call(app, "GET", "/api/v1/quarantine").json() == []
+
+
 def test_api__pull_with_redis__is_queued_for_a_worker(settings, redis_url):
     import redis
 

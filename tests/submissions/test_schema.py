@@ -1,3 +1,5 @@
+from datetime import UTC, datetime
+
 import sqlalchemy as sa
 from sqlmodel import select
 
@@ -294,3 +296,74 @@ def test_merge__name_clashing_with_a_standard_column__gets_another(session):
 
     (row,) = _rows(session)
     assert (row["edits"], row["Edits_2"]) == (1, 4)
+
+
+# v2 as a fresh install may meet it first: age turned to text, a second name.
+V2_AGE_AS_TEXT = """
+| type | name | label |
+| text | case_id | Mã |
+| text | age | Tuổi |
+| text | name | Tên |
+| begin_group | child | Trẻ |
+| text | name | Tên trẻ |
+| end_group | | |
+"""
+PUBLISHED = {
+    "v1": datetime(2026, 1, 5, tzinfo=UTC),
+    "v2": datetime(2026, 3, 1, tzinfo=UTC),
+}
+
+
+def _register_as(session, form, survey, version):
+    register_form_version(
+        session=session,
+        project_id=PROJECT,
+        xml_form_id=form,
+        version=version,
+        xml=build_xform(xlsform_md(survey, form_id=form, version=version)),
+        published_at=PUBLISHED[version],
+    )
+
+
+def _shape(session, form):
+    """Field path -> (table suffix, column, type), and each table's columns."""
+    prefix = form_table_name(form)
+    fields = session.exec(select(FormField).where(FormField.xml_form_id == form))
+    paths = {
+        f.path: (f.table_name.removeprefix(prefix), f.column, f.type) for f in fields
+    }
+    inspector = sa.inspect(session.connection())
+    columns = {
+        name.removeprefix(prefix): [
+            (c["name"], str(c["type"])) for c in inspector.get_columns(name)
+        ]
+        for name in inspector.get_table_names()
+        if name.startswith(prefix)
+    }
+    return paths, columns
+
+
+def test_merge__versions_registered_in_either_order__give_one_schema(session):
+    _register_as(session, "in_order", V1, "v1")
+    _register_as(session, "in_order", V2_AGE_AS_TEXT, "v2")
+    # A fresh install registers the current version first.
+    _register_as(session, "current_first", V2_AGE_AS_TEXT, "v2")
+    _register_as(session, "current_first", V1, "v1")
+
+    assert _shape(session, "current_first") == _shape(session, "in_order")
+    paths, _ = _shape(session, "in_order")
+    assert paths["/age"][2] == "int"  # v1's type: v1 was published first
+
+
+def test_merge__older_version_registered_late__typed_rows_filled_again(session):
+    form = "current_first"
+    _register_as(session, form, V2_AGE_AS_TEXT, "v2")
+    row = odata_row({"case_id": "A", "age": "12"}, form_version="v2")
+    items = [ledger_submission(session, project_id=PROJECT, xml_form_id=form, row=row)]
+    normalize_batch(session=session, project_id=PROJECT, xml_form_id=form, items=items)
+
+    _register_as(session, form, V1, "v1")
+
+    table = typed_table(session=session, xml_form_id=form)
+    (typed,) = session.connection().execute(sa.select(table)).mappings().all()
+    assert typed["age"] == 12 and typed["case_id"] == "A"
