@@ -73,3 +73,21 @@ class FormBuildError(TrogiupError):
         self.form = form
         self.sheet = sheet
         self.row = row
+
+
+class FormsBuildFailed(TrogiupError):
+    """Every problem found in a build, one per line, each a ``FormBuildError``
+    naming its form, sheet and row. A build checks every form before it fails,
+    so one run shows the designer everything there is to fix."""
+
+    code = "forms.build_failed"
+    http_status = 422
+
+    def __init__(self, problems: list[FormBuildError]) -> None:
+        forms = sorted({p.form for p in problems})
+        lines = "\n".join(f"  {p.message}" for p in problems)
+        super().__init__(
+            f"{len(problems)} problem(s) in form(s) {', '.join(forms)}:\n{lines}",
+            problems=[p.to_dict() for p in problems],
+        )
+        self.problems = problems

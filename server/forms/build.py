@@ -17,8 +17,8 @@ from pyxform.validators.error_cleaner import ErrorCleaner
 from pyxform.validators.odk_validate import ODK_VALIDATE_PATH
 from pyxform.xls2xform import convert
 
-from server.errors import ConfigurationError, FormBuildError
-from server.forms import units
+from server.errors import ConfigurationError, FormBuildError, FormsBuildFailed
+from server.forms import checks, units
 from server.forms.xlsx import form_id, read_sheet, xlsforms
 
 log = logging.getLogger(__name__)
@@ -52,6 +52,9 @@ def build_all(forms_dir: Path, out_dir: Path) -> list[BuiltForm]:
 
 def build_form(xlsx: Path, *, out_dir: Path, media: dict[str, bytes]) -> BuiltForm:
     xml_form_id = form_id(xlsx)
+    problems = checks.design_problems(xlsx, xml_form_id)
+    if problems:
+        raise FormsBuildFailed(problems)
     warnings: list[str] = []
     try:
         result = convert(xlsx, warnings=warnings, pretty_print=True)

@@ -4,10 +4,10 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from server import cli
-from server.errors import ConfigurationError, FormBuildError
+from server.errors import ConfigurationError, FormBuildError, FormsBuildFailed
 from server.forms import FORM_IDS, FORMS_DIR, build, units
 from server.forms.build import build_all, build_form
-from server.forms.sensitivity import read_markings
+from server.forms.sensitivity import COLUMN, read_markings
 from tests.factories.forms import forms_folder, set_label, write_xlsform
 
 XF = "{http://www.w3.org/2002/xforms}"
@@ -118,6 +118,21 @@ def test_build__invalid_constraint__odk_validate_error_names_the_row(tmp_path):
     assert (err.form, err.sheet, err.row) == ("tiny_form", "survey", 3)
     assert "ODK Validate" in err.message
     assert "constraint" in err.message
+
+
+def test_build__unknown_sensitivity_marking__refused_with_its_row(tmp_path):
+    xlsx = write_xlsform(
+        tmp_path / "tiny.xlsx",
+        [("text", "a", "A", "P"), ("text", "b", "B", "X"), ("text", "c", "C", "S")],
+        survey_header=("type", "name", "label", COLUMN),
+        settings={"namespaces": 'trogiup="urn:x-trogiup:xforms"'},
+    )
+    with pytest.raises(FormsBuildFailed) as caught:
+        build_form(xlsx, out_dir=tmp_path / "out", media=MEDIA)
+    (problem,) = caught.value.problems
+    assert (problem.form, problem.sheet, problem.row) == ("tiny_form", "survey", 3)
+    assert "must be P, S or P+S, not 'X'" in problem.message
+    assert not (tmp_path / "out").exists()
 
 
 def test_build__java_missing__fails_with_a_clear_message(tmp_path, monkeypatch):
