@@ -1,7 +1,14 @@
 """Reading the typed form tables from a database (URL or SQLAlchemy engine).
 
-Only the columns the indicators use are read: names, phone numbers and other
-identifying answers stay in the database and never enter these frames.
+Only the columns the indicators use are read. Of the answers the forms mark
+identifying (P), two enter these frames: the trafficking review's
+``res_district`` and ``res_commune``, because its indicators place a victim in
+the district and commune of residence. Names, phone numbers, dates of birth
+(ages come from the forms' own ``age_years`` and ``age_at_receipt``), hamlets
+and free-text notes stay in the database. Answers marked sensitive (S) that an
+indicator counts (special circumstances, abuse, drug and trafficking details)
+are read: these frames are for counting, never for logging or export row by
+row.
 """
 
 import logging
@@ -19,7 +26,7 @@ STANDARD = (
 )  # fmt: skip
 COLUMNS = {
     CHILD: (
-        "visit_date", "district", "commune", "case_id", "sex", "dob", "age_years",
+        "visit_date", "district", "commune", "case_id", "sex", "age_years",
         "is_csc", "at_risk_csc", "abused", "abuse_date", "high_risk_abuse",
         "is_managed", "has_plan", "support_received", "support_received__none",
     ),
@@ -32,7 +39,7 @@ COLUMNS = {
         "vswt_status", "drug_comm", "prost_comm_quarters", "recog_status",
     ),
     TIP: (
-        "case_id", "receipt_date", "sex", "dob", "age_at_receipt", "res_district",
+        "case_id", "receipt_date", "sex", "age_at_receipt", "res_district",
         "res_commune", "verif_started", "id_outcome", "support_needed",
         "support_received", "protection_needed", "protection_for",
         "n_relatives_protect", "protection_measures", "protection_measures__none",

@@ -1,5 +1,6 @@
 import pytest
 
+from analysis import sources
 from server.errors import InvalidInput
 from server.forms import FORM_IDS, FORMS_DIR
 from server.forms.sensitivity import (
@@ -55,6 +56,20 @@ def test_sensitive_fields__marked_names__exist_in_their_form():
     for xlsx in FORMS_DIR.glob("*.xlsx"):
         names = {r.get("name") for r in read_sheet(xlsx, "survey")}
         assert set(read_markings(xlsx)) <= names
+
+
+def test_analysis_sources__read_no_identifying_field_but_the_victims_residence():
+    identifying = {Sensitivity.PERSONAL, Sensitivity.BOTH}
+    read = {}
+    for xlsx in FORMS_DIR.glob("*.xlsx"):
+        markings = read_markings(xlsx)
+        columns = sources.COLUMNS[form_id(xlsx)]
+        read[form_id(xlsx)] = {c for c in columns if markings.get(c) in identifying}
+    assert read == {
+        "ag_child_case": set(),
+        "ag_commune_drugfree": set(),
+        "ag_tip_review": {"res_district", "res_commune"},
+    }
 
 
 def test_sensitive_fields__unknown_form__empty():
