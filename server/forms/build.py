@@ -30,6 +30,12 @@ _SHEET = re.compile(r"On the '(\w+)' sheet")
 _QUOTED = re.compile(r"'([^']+)'")
 _FIELD = re.compile(r"\$\{(\w+)\}")
 _BIND_COLUMN = re.compile(r"invalid (\w+) expression")
+# ODK Validate's lines around the message: the verdict and the files it read.
+_VALIDATE_NOISE = re.compile(
+    r"^(>> XForm is invalid|The following files failed validation|Result: )"
+    r"|^\$\{.*\}\.xml$"
+)
+_BAD_NODE = re.compile(r",? ?Bad node: \S+")
 
 
 @dataclass(frozen=True)
@@ -154,10 +160,7 @@ def _pyxform_error(xlsx: Path, xml_form_id: str, message: str) -> FormBuildError
 
 
 def _validate_error(xlsx: Path, xml_form_id: str, output: str) -> FormBuildError:
-    cleaned = ErrorCleaner.odk_validate(output)
-    lines = [ln.strip() for ln in cleaned.splitlines() if ln.strip()]
-    detail = next((ln for ln in lines if "${" in ln), lines[0] if lines else output)
-    detail = detail.lstrip(": ").rstrip(".")
+    detail = _validate_detail(output)
     column = _BIND_COLUMN.search(detail)
     sheet, row = _locate(xlsx, _FIELD.findall(detail), None)
     where = f" (column '{column.group(1)}')" if column else ""
@@ -168,6 +171,16 @@ def _validate_error(xlsx: Path, xml_form_id: str, output: str) -> FormBuildError
         sheet=sheet,
         row=row,
     )
+
+
+def _validate_detail(output: str) -> str:
+    """What ODK Validate says is wrong, on one line: its message can span
+    several lines (a cycle names each field of the loop on its own), so every
+    line is kept but the verdict, the file names and JavaRosa's object ids."""
+    cleaned = _BAD_NODE.sub("", ErrorCleaner.odk_validate(output))
+    lines = [ln.strip().lstrip(": ").strip() for ln in cleaned.splitlines()]
+    kept = [ln for ln in lines if ln and not _VALIDATE_NOISE.match(ln)]
+    return " ".join(kept).rstrip(".,") or output.strip()
 
 
 def _locate(

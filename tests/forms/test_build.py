@@ -190,6 +190,24 @@ def test_build_command__broken_form__exits_non_zero_naming_the_row(
 
 
 @pytest.mark.java
+def test_build__cycle__odk_validate_message_kept_with_the_fields_of_the_loop(tmp_path):
+    xlsx = write_xlsform(
+        tmp_path / "tiny.xlsx",
+        [
+            ("integer", "n_loans", "N", "${m} > 0"),
+            ("integer", "m", "M", "${n_loans} > 0"),
+        ],
+    )
+    with pytest.raises(FormBuildError) as caught:
+        build_form(xlsx, out_dir=tmp_path / "out", media=MEDIA)
+    message = caught.value.message
+    assert "Cycle detected in form's relevant and calculation logic" in message
+    assert "${n_loans}" in message and "${m}" in message
+    assert caught.value.row in (2, 3)
+    assert "Result" not in message and ".xml" not in message
+
+
+@pytest.mark.java
 def test_build__broken_calculation__row_of_the_field_not_of_its_reference(tmp_path):
     xlsx = write_xlsform(
         tmp_path / "tiny.xlsx",
