@@ -48,12 +48,26 @@ class BuiltForm:
 
 
 def build_all(forms_dir: Path, out_dir: Path) -> list[BuiltForm]:
-    """Every ``*.xlsx`` in ``forms_dir``, each into ``out_dir/<xml_form_id>/``."""
+    """Every ``*.xlsx`` in ``forms_dir``, each into ``out_dir/<xml_form_id>/``.
+
+    A form that fails does not stop the others: each is built, then
+    ``FormsBuildFailed`` lists the problems of every form that failed."""
     sources = xlsforms(forms_dir)
     if not sources:
         raise ConfigurationError(f"no XLSForm (*.xlsx) in {forms_dir}")
     media = units.media_files(forms_dir)
-    return [build_form(x, out_dir=out_dir, media=media) for x in sources]
+    built: list[BuiltForm] = []
+    problems: list[FormBuildError] = []
+    for xlsx in sources:
+        try:
+            built.append(build_form(xlsx, out_dir=out_dir, media=media))
+        except FormBuildError as err:
+            problems.append(err)
+        except FormsBuildFailed as err:
+            problems += err.problems
+    if problems:
+        raise FormsBuildFailed(problems)
+    return built
 
 
 def build_form(xlsx: Path, *, out_dir: Path, media: dict[str, bytes]) -> BuiltForm:

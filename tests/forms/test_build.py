@@ -135,6 +135,22 @@ def test_build__unknown_sensitivity_marking__refused_with_its_row(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+def test_build_all__several_broken_forms__every_one_reported(tmp_path, monkeypatch):
+    folder = forms_folder(tmp_path, with_forms=False)
+    write_xlsform(folder / "a.xlsx", [("integer", "b", "B", "${zz} = 1")], form_id="a")
+    write_xlsform(folder / "b.xlsx", [("text", "ok", "OK")], form_id="b")
+    write_xlsform(folder / "c.xlsx", [("txet", "c", "C")], form_id="c")
+    monkeypatch.setattr(build, "validate", lambda *a, **k: None)
+
+    with pytest.raises(FormsBuildFailed) as caught:
+        build_all(folder, tmp_path / "out")
+
+    assert [(p.form, p.row) for p in caught.value.problems] == [("a", 2), ("c", 2)]
+    assert "form a, sheet 'survey', row 2" in caught.value.message
+    assert "form c, sheet 'survey', row 2" in caught.value.message
+    assert (tmp_path / "out" / "b" / "b.xml").is_file()
+
+
 def test_build__java_missing__fails_with_a_clear_message(tmp_path, monkeypatch):
     monkeypatch.setattr(build.shutil, "which", lambda _: None)
     xlsx = write_xlsform(tmp_path / "tiny.xlsx", [("text", "a", "A")])
