@@ -9,6 +9,7 @@ import logging
 import re
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,7 +34,7 @@ _BIND_COLUMN = re.compile(r"invalid (\w+) expression")
 # ODK Validate's lines around the message: the verdict and the files it read.
 _VALIDATE_NOISE = re.compile(
     r"^(>> XForm is invalid|The following files failed validation|Result: )"
-    r"|^\$\{.*\}\.xml$"
+    r"|^\$\{.*\.xml$"
 )
 _BAD_NODE = re.compile(r",? ?Bad node: \S+")
 
@@ -83,16 +84,29 @@ def build_form(xlsx: Path, *, out_dir: Path, media: dict[str, bytes]) -> BuiltFo
 
     needed = {name: media[name] for name in _media_names(result.xform)}
     version = content_version(result.xform, needed)
-    xform = stamp_version(result.xform, xml_form_id, version)
-
+    files = {
+        f"{xml_form_id}.xml": stamp_version(
+            result.xform, xml_form_id, version
+        ).encode(),
+        **needed,
+    }
     target = out_dir / xml_form_id
-    target.mkdir(parents=True, exist_ok=True)
-    xform_path = target / f"{xml_form_id}.xml"
-    xform_path.write_text(xform, encoding="utf-8")
-    media_paths = tuple(_write(target / name, data) for name, data in needed.items())
-    validate(xform_path, xlsx=xlsx, xml_form_id=xml_form_id)
+    paths = _write_validated(files, target, xlsx=xlsx, xml_form_id=xml_form_id)
     log.info("built %s version %s into %s", xml_form_id, version, target)
-    return BuiltForm(xml_form_id, version, xform_path, media_paths, tuple(warnings))
+    return BuiltForm(xml_form_id, version, paths[0], tuple(paths[1:]), tuple(warnings))
+
+
+def _write_validated(
+    files: dict[str, bytes], target: Path, *, xlsx: Path, xml_form_id: str
+) -> list[Path]:
+    """Write the XForm (first of ``files``) and its media beside it in a
+    staging folder, validate it there, and only then move them into
+    ``target``: a form that fails validation leaves the last good build."""
+    target.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target, prefix=".staging-") as staging:
+        staged = [_write(Path(staging) / name, data) for name, data in files.items()]
+        validate(staged[0], xlsx=xlsx, xml_form_id=xml_form_id)
+        return [path.replace(target / path.name) for path in staged]
 
 
 def _media_names(xform: str) -> list[str]:

@@ -151,6 +151,21 @@ def test_build_all__several_broken_forms__every_one_reported(tmp_path, monkeypat
     assert (tmp_path / "out" / "b" / "b.xml").is_file()
 
 
+@pytest.mark.java
+def test_build__invalid_rebuild__last_good_xform_stays(tmp_path):
+    rows = [("integer", "age", "Age", "", ". >= 0")]
+    xlsx = write_xlsform(tmp_path / "tiny.xlsx", rows)
+    good = build_form(xlsx, out_dir=tmp_path / "out", media=MEDIA)
+    before = good.xform.read_bytes()
+
+    write_xlsform(xlsx, [("integer", "age", "Age", "", ". >")])
+    with pytest.raises(FormBuildError):
+        build_form(xlsx, out_dir=tmp_path / "out", media=MEDIA)
+
+    assert good.xform.read_bytes() == before
+    assert sorted(p.name for p in good.xform.parent.iterdir()) == ["tiny_form.xml"]
+
+
 def test_build__java_missing__fails_with_a_clear_message(tmp_path, monkeypatch):
     monkeypatch.setattr(build.shutil, "which", lambda _: None)
     xlsx = write_xlsform(tmp_path / "tiny.xlsx", [("text", "a", "A")])
