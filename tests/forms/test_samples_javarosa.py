@@ -149,3 +149,33 @@ def test_checker__broken_constraint_between_valid_ones__reported_alone(
         "FAIL 2 /data/grp_drug/n_users_counselled",
         None,
     ]
+
+
+def _aged(document: str, *, age: int, record_type: str) -> str:
+    for name, value in (
+        ("record_type", record_type),
+        ("age_declared", str(age)),
+        ("age_years", str(age)),
+    ):
+        document = re.sub(rf"<{name}>[^<]*<", f"<{name}>{value}<", document)
+    return document
+
+
+def test_checker__declared_age_16__only_on_a_closure_as_with_dob(built_forms, tmp_path):
+    built = built_forms["ag_child_case"]
+    documents = generate(built.xform.read_text(encoding="utf-8"), count=200, seed=3)
+    document = next(
+        d
+        for d in documents
+        if _answers(d)["consent_caregiver"] == "0"
+        and int(_answers(d)["age_years"]) >= 7
+    )
+    closure = _aged(document, age=16, record_type="closure")
+    follow_up = _aged(document, age=16, record_type="followup")
+
+    results = _check([(built.xform, [closure, follow_up])], tmp_path)
+
+    assert [r.failure for r in results] == [
+        None,
+        "FAIL 2 /data/grp_child/age_declared",
+    ]
