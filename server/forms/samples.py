@@ -376,10 +376,13 @@ def _child_abuse(ctx: Context, a: Answers, visit: date) -> None:
             initial_assess_date=ctx.day_in(
                 intake, min(visit, intake + timedelta(1))
             ).isoformat(),
-            risk_level=ctx.pick({"high": 4, "medium": 4, "low": 2}),
         )
-        if a["risk_level"] == "high":
-            a["emergency_measure"] = _flag(ctx.chance(0.6))
+    # The risk level is asked of abused children; for the others "high" is
+    # what high_risk_abuse = 1 already says.
+    if a["abused"] == "1":
+        a["risk_level"] = ctx.pick({"high": 4, "medium": 4, "low": 2})
+    if a.get("risk_level") == "high" or a.get("high_risk_abuse") == "1":
+        a["emergency_measure"] = _flag(ctx.chance(0.6))
 
 
 def _child_management(

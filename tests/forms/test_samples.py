@@ -122,6 +122,9 @@ def test_generate__child_case__ages_dates_and_relevance_hold(built_forms):
         assert bool(a["csc_groups"]) == (a["is_csc"] == "1")
         assert not (a["is_csc"] == "1" and a["at_risk_csc"])
         assert bool(a["abuse_date"]) == (a["abused"] == "1")
+        assert bool(a["risk_level"]) == (a["abused"] == "1")
+        high = a["risk_level"] == "high" or a["high_risk_abuse"] == "1"
+        assert bool(a["emergency_measure"]) == high
         support = a["support_received"].split()
         assert not ("none" in support and len(support) > 1)
         if a["intake_date"] and a["abuse_date"]:
