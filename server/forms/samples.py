@@ -637,8 +637,8 @@ def _tip_review(
         a.update(outcome)
         a.update(support)
     if stage == "verification" and support:
-        needed = support["support_received"].split()
-        a["support_received"] = " ".join(needed[: len(needed) // 2])
+        given = _regimes(support["support_received"])
+        a["support_received"] = " ".join(given[: len(given) // 2]) or "none"
         a.pop("allowance_amount", None)
         if "initial_allowance" in a["support_received"].split():
             a["allowance_amount"] = support["allowance_amount"]
@@ -649,9 +649,14 @@ def _tip_review(
     return a
 
 
+def _regimes(answer: str) -> list[str]:
+    """The regimes of a support answer; "none" is the answer that there are none."""
+    return [r for r in answer.split() if r != "none"]
+
+
 def _note_unmet(a: Answers) -> None:
     a.pop("support_notes", None)
-    if len(a["support_needed"].split()) > len(a["support_received"].split()):
+    if set(_regimes(a["support_needed"])) - set(_regimes(a["support_received"])):
         a["support_notes"] = "Chờ bố trí kinh phí (mẫu)"
 
 
@@ -709,14 +714,13 @@ def _tip_support_and_protection(ctx: Context, case: Answers) -> Answers:
     if case["id_outcome"] not in {"victim", "pending"}:
         return a
     regimes = REGIMES_2024 if case["legal_frame"] == "law2024" else REGIMES_2011
-    needed = ctx.rng.sample(regimes, ctx.rng.randint(1, 4))
+    needed = ctx.rng.sample(regimes, ctx.rng.randint(1, 4)) if ctx.chance(0.9) else []
     received = [r for r in needed if ctx.chance(0.85)]
-    a["support_needed"] = " ".join(needed)
-    a["support_received"] = " ".join(received)
+    a["support_needed"] = " ".join(needed) or "none"
+    a["support_received"] = " ".join(received) or "none"
     if "initial_allowance" in received:
         a["allowance_amount"] = str(ctx.rng.choice([1_000_000, 1_500_000, 3_000_000]))
-    if len(needed) > len(received):
-        a["support_notes"] = "Chờ bố trí kinh phí (mẫu)"
+    _note_unmet(a)
     protection = ctx.chance(0.3)
     a["protection_needed"] = _flag(protection)
     if protection:
@@ -755,8 +759,8 @@ def _tip_reintegration(ctx: Context, a: Answers, received: date, filled: date) -
 
 
 def _tip_flags(a: Answers) -> None:
-    needed = a.get("support_needed", "").split()
-    received = a.get("support_received", "").split()
+    needed = _regimes(a.get("support_needed", ""))
+    received = _regimes(a.get("support_received", ""))
     for regime in REGIMES_2024:
         a[f"met_{regime}"] = _flag(regime not in needed or regime in received)
     victim = a.get("id_outcome") == "victim"

@@ -17,6 +17,7 @@ SUPPORT_CHILD = (
 SUPPORT_REGIME = (
     "essential", "travel", "medical", "psych", "legal_aid", "education",
     "vocational", "initial_allowance", "loan", "interpretation", "legal_support",
+    "none",
 )  # fmt: skip
 PROT_FOR = ("victim", "relatives")
 PROT_MEASURE = (
