@@ -1,0 +1,27 @@
+"""What the forms ask, checked against the plan where a rule is easy to get
+wrong in a spreadsheet."""
+
+from server.forms import FORMS_DIR
+from server.forms.xlsx import read_sheet
+
+COMMUNE = FORMS_DIR / "ag_commune_drugfree.xlsx"
+
+
+def _groups(xlsx) -> dict[str, str]:
+    """Field name -> the group it sits in."""
+    where, stack = {}, []
+    for row in read_sheet(xlsx, "survey"):
+        kind = row.get("type")
+        if kind == "begin_group":
+            stack.append(row.get("name"))
+        elif kind == "end_group":
+            stack.pop()
+        elif stack:
+            where[row.get("name")] = stack[-1]
+    return where
+
+
+def test_commune_form__gbv_model__in_its_own_group_not_the_recognition_result():
+    groups = _groups(COMMUNE)
+    assert groups["gbv_model"] == "grp_gbv"
+    assert {f for f, g in groups.items() if g == "grp_gbv"} == {"gbv_model"}
