@@ -497,7 +497,6 @@ def _commune_drugs(ctx: Context, a: Answers) -> None:
     n = lambda k=1.0: ctx.rng.randint(0, int(scale * k) + 1)  # noqa: E731
     users, decisions, completed = n(), n(0.3), n(0.2)
     family, comm_vol, comm_comp = n(0.2), n(0.15), n(0.1)
-    methadone = n(0.4)
     in_rehab = family + comm_vol + comm_comp
     counts = {
         "n_users_registered": users,
@@ -508,7 +507,9 @@ def _commune_drugs(ctx: Context, a: Answers) -> None:
         "n_rehab_comm_comp": comm_comp,
         "n_decision_compulsory": decisions,
         "n_vol_centre": n(0.1),
-        "n_methadone": methadone,
+        # Continuing and new patients are two counts, neither part of the other.
+        "n_methadone_maintained": n(0.4),
+        "n_methadone_new": n(0.15),
         "n_completed_return": completed,
         "n_job_referral_post": n(0.1),
         "n_voc_counsel": _part(ctx, in_rehab, 0.8),
@@ -522,7 +523,6 @@ def _commune_drugs(ctx: Context, a: Answers) -> None:
     parts = {
         "n_users_counselled": ("n_users_registered", 0.9),
         "n_decision_executed": ("n_decision_compulsory", 0.85),
-        "n_methadone_new": ("n_methadone", 0.3),
         "n_postrehab_managed": ("n_completed_return", 0.9),
     }
     for part, (whole, share) in parts.items():

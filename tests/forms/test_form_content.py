@@ -25,3 +25,13 @@ def test_commune_form__gbv_model__in_its_own_group_not_the_recognition_result():
     groups = _groups(COMMUNE)
     assert groups["gbv_model"] == "grp_gbv"
     assert {f for f, g in groups.items() if g == "grp_gbv"} == {"gbv_model"}
+
+
+def test_commune_form__methadone__continuing_and_new_asked_apart_as_the_plan_splits():
+    # Plan line 291: "duy trì 555 người, điều trị mới 445 người".
+    rows = {r.get("name"): r for r in read_sheet(COMMUNE, "survey")}
+    assert "n_methadone" not in rows
+    for name in ("n_methadone_maintained", "n_methadone_new"):
+        assert rows[name].get("type") == "integer"
+        assert rows[name].get("constraint") == ". >= 0"
+        assert not rows[name].get("relevant")

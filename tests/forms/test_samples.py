@@ -142,7 +142,6 @@ def test_generate__commune__one_per_commune_year_and_parts_within_wholes(
     parts = {
         "n_users_counselled": "n_users_registered",
         "n_decision_executed": "n_decision_compulsory",
-        "n_methadone_new": "n_methadone",
         "n_postrehab_managed": "n_completed_return",
     }
     for a in samples:
