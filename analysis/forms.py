@@ -276,7 +276,7 @@ def _commune_values(a: Answers) -> dict[str, np.ndarray]:
     in_rehab = ("n_rehab_family_vol", "n_rehab_comm_vol", "n_rehab_comm_comp")
     return {
         "DR-01:num": count("n_users_counselled"),
-        "DR-01:den": count("n_users_registered"),
+        "DR-01:den": count("n_users_managed"),
         "DR-04:num": count(*in_rehab),
         "DR-06:num": count("n_decision_executed"),
         "DR-06:den": count("n_decision_compulsory"),

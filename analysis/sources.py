@@ -31,7 +31,7 @@ COLUMNS = {
         "is_managed", "has_plan", "support_received", "support_received__none",
     ),
     COMMUNE: (
-        "period_year", "district", "commune", "n_children_u16", "n_users_registered",
+        "period_year", "district", "commune", "n_children_u16", "n_users_managed",
         "n_users_counselled", "n_rehab_family_vol", "n_rehab_comm_vol",
         "n_rehab_comm_comp", "n_decision_compulsory", "n_decision_executed",
         "n_completed_return", "n_postrehab_managed", "n_job_referral_post",

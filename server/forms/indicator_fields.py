@@ -169,7 +169,10 @@ INDICATOR_FIELDS: dict[str, IndicatorFields] = {
         IndicatorFields(
             "DR-01",
             Term("sum of n_users_counselled", (_m("n_users_counselled"),)),
-            Term("sum of n_users_registered", (_m("n_users_registered"),)),
+            Term(
+                "sum of n_users_managed (with a file at any time in the year)",
+                (_m("n_users_managed"),),
+            ),
         ),
         IndicatorFields(
             "DR-04", Term("sum of family and community rehab counts", _REHAB), None

@@ -499,7 +499,7 @@ def _commune_drugs(ctx: Context, a: Answers) -> None:
     family, comm_vol, comm_comp = n(0.2), n(0.15), n(0.1)
     in_rehab = family + comm_vol + comm_comp
     counts = {
-        "n_users_registered": users,
+        "n_users_managed": users,
         "n_users_new": n(0.2),
         "n_drug_hotspots": ctx.rng.randint(0, 2 if scale else 0),
         "n_rehab_family_vol": family,
@@ -521,7 +521,7 @@ def _commune_drugs(ctx: Context, a: Answers) -> None:
         "n_sex_workers_known": n(0.1),
     }
     parts = {
-        "n_users_counselled": ("n_users_registered", 0.9),
+        "n_users_counselled": ("n_users_managed", 0.9),
         "n_decision_executed": ("n_decision_compulsory", 0.85),
         "n_postrehab_managed": ("n_completed_return", 0.9),
     }

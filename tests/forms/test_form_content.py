@@ -35,3 +35,15 @@ def test_commune_form__methadone__continuing_and_new_asked_apart_as_the_plan_spl
         assert rows[name].get("type") == "integer"
         assert rows[name].get("constraint") == ". >= 0"
         assert not rows[name].get("relevant")
+
+
+def test_commune_form__dr01__counselled_and_managed_users_counted_over_one_year():
+    # Plan line 291: every drug user with a management file reached and
+    # counselled. The counselled are counted over the year, so the users
+    # managed are too (a stock at 31/12 would leave out those who left).
+    rows = {r.get("name"): r for r in read_sheet(COMMUNE, "survey")}
+    assert "n_users_registered" not in rows
+    assert "trong năm" in rows["n_users_managed"].get("label::Vietnamese (vi)")
+    assert "during the year" in rows["n_users_managed"].get("label::English (en)")
+    counselled = rows["n_users_counselled"]
+    assert counselled.get("constraint") == ". >= 0 and . <= ${n_users_managed}"

@@ -140,7 +140,7 @@ def test_generate__commune__one_per_commune_year_and_parts_within_wholes(
     samples = _samples(built_forms, "ag_commune_drugfree", count=400)
     assert len({(a["commune"], a["period_year"]) for a in samples}) == 400
     parts = {
-        "n_users_counselled": "n_users_registered",
+        "n_users_counselled": "n_users_managed",
         "n_decision_executed": "n_decision_compulsory",
         "n_postrehab_managed": "n_completed_return",
     }

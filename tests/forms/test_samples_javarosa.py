@@ -134,11 +134,11 @@ def test_checker__broken_constraint_between_valid_ones__reported_alone(
 ):
     built = built_forms["ag_commune_drugfree"]
     documents = generate(built.xform.read_text(encoding="utf-8"), count=20, seed=2)
-    document = next(d for d in documents if _answers(d)["n_users_registered"] != "0")
-    registered = int(_answers(document)["n_users_registered"])
+    document = next(d for d in documents if _answers(d)["n_users_managed"] != "0")
+    managed = int(_answers(document)["n_users_managed"])
     broken = re.sub(
         r"<n_users_counselled>[^<]*<",
-        f"<n_users_counselled>{registered + 1}<",
+        f"<n_users_counselled>{managed + 1}<",
         document,
     )
 
