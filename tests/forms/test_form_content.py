@@ -47,3 +47,13 @@ def test_commune_form__dr01__counselled_and_managed_users_counted_over_one_year(
     assert "during the year" in rows["n_users_managed"].get("label::English (en)")
     counselled = rows["n_users_counselled"]
     assert counselled.get("constraint") == ". >= 0 and . <= ${n_users_managed}"
+
+
+def test_commune_form__voc_trained__label_and_limit_both_family_and_community():
+    # DR-10b, plan line 295: training "tại cộng đồng" is the part outside the
+    # centre; the limit is every person in family or community rehab.
+    row = {r.get("name"): r for r in read_sheet(COMMUNE, "survey")}["n_voc_trained"]
+    assert "gia đình, cộng đồng" in row.get("label::Vietnamese (vi)")
+    assert "family or community" in row.get("label::English (en)")
+    limit = "${n_rehab_family_vol} + ${n_rehab_comm_vol} + ${n_rehab_comm_comp}"
+    assert row.get("constraint") == f". >= 0 and . <= {limit}"
