@@ -1,4 +1,5 @@
 import stat
+from dataclasses import replace
 
 import pytest
 import segno
@@ -143,6 +144,55 @@ def test_provision__key_url__lets_collect_list_the_assigned_forms(
     for form_id in COMMUNE_FORMS:
         assert form_id in response.text
     assert "ag_tip_review" not in response.text
+
+
+def test_provision__commune_renamed_in_the_unit_list__same_app_user(
+    pyodk_client, central_project_id, central_sim, deployed, tmp_path
+):
+    (first,) = _provision(
+        pyodk_client, central_project_id, central_sim.url, tmp_path, commune="30319"
+    )
+    (commune,) = select_communes(COMMUNES, district=None, commune="30319")
+    renamed = replace(commune, name="Phường Châu Phú A Mới")
+
+    (again,) = provision(
+        pyodk_client,
+        project_id=central_project_id,
+        central_url=central_sim.url,
+        communes=[renamed],
+        out_dir=tmp_path,
+    )
+
+    assert (again.actor_id, again.created, again.renamed) == (
+        first.actor_id,
+        False,
+        True,
+    )
+    # Central has no call to rename an app user: it keeps the name it was given.
+    assert again.display_name == display_name(commune)
+    users = central_forms.app_users(pyodk_client, project_id=central_project_id)
+    assert [u.id for u in users] == [first.actor_id]
+    scanned = read_collect_settings(
+        decode(png_modules(again.qr_png, scale=5, border=4))
+    )
+    assert scanned["project"]["name"].endswith(": Phường Châu Phú A Mới")
+
+
+def test_provision__two_app_users_for_one_commune__the_oldest_reused(
+    pyodk_client, central_project_id, central_sim, deployed, tmp_path
+):
+    made = [
+        central_forms.create_app_user(
+            pyodk_client, project_id=central_project_id, display_name=name
+        )
+        for name in ("30319 Phường Châu Phú A (cũ)", "30319 Phường Châu Phú A")
+    ]
+
+    (done,) = _provision(
+        pyodk_client, central_project_id, central_sim.url, tmp_path, commune="30319"
+    )
+
+    assert (done.actor_id, done.created) == (min(u.id for u in made), False)
 
 
 def test_provision__forms_not_deployed__refused(
