@@ -276,7 +276,7 @@ def _commune_values(a: Answers) -> dict[str, np.ndarray]:
     in_rehab = ("n_rehab_family_vol", "n_rehab_comm_vol", "n_rehab_comm_comp")
     return {
         "DR-01:num": count("n_users_counselled"),
-        "DR-01:den": count("n_users_registered"),
+        "DR-01:den": count("n_users_managed"),
         "DR-04:num": count(*in_rehab),
         "DR-06:num": count("n_decision_executed"),
         "DR-06:den": count("n_decision_compulsory"),
@@ -310,10 +310,16 @@ def _protection_weight(a: Answers) -> np.ndarray:
     return np.asarray(weights, dtype=float)
 
 
+def _regimes(a: Answers, name: str) -> list[set[str]]:
+    """The support regimes chosen; "none" (no need, nothing received) is the
+    answer that there are none, so it counts as no regime."""
+    return [chosen - {"none"} for chosen in a.choices(name)]
+
+
 def _tip_values(a: Answers) -> dict[str, np.ndarray]:
     victim = a.equals("id_outcome", "victim")
-    needed = a.choices("support_needed")
-    received = a.choices("support_received")
+    needed = _regimes(a, "support_needed")
+    received = _regimes(a, "support_received")
     has_need = victim & np.array([bool(n) for n in needed], dtype=bool)
     need_met = np.array(
         [n <= r for n, r in zip(needed, received, strict=True)], dtype=bool

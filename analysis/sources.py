@@ -1,7 +1,14 @@
 """Reading the typed form tables from a database (URL or SQLAlchemy engine).
 
-Only the columns the indicators use are read: names, phone numbers and other
-identifying answers stay in the database and never enter these frames.
+Only the columns the indicators use are read. Of the answers the forms mark
+identifying (P), two enter these frames: the trafficking review's
+``res_district`` and ``res_commune``, because its indicators place a victim in
+the district and commune of residence. Names, phone numbers, dates of birth
+(ages come from the forms' own ``age_years`` and ``age_at_receipt``), hamlets
+and free-text notes stay in the database. Answers marked sensitive (S) that an
+indicator counts (special circumstances, abuse, drug and trafficking details)
+are read: these frames are for counting, never for logging or export row by
+row.
 """
 
 import logging
@@ -19,12 +26,12 @@ STANDARD = (
 )  # fmt: skip
 COLUMNS = {
     CHILD: (
-        "visit_date", "district", "commune", "case_id", "sex", "dob", "age_years",
+        "visit_date", "district", "commune", "case_id", "sex", "age_years",
         "is_csc", "at_risk_csc", "abused", "abuse_date", "high_risk_abuse",
         "is_managed", "has_plan", "support_received", "support_received__none",
     ),
     COMMUNE: (
-        "period_year", "district", "commune", "n_users_registered",
+        "period_year", "district", "commune", "n_children_u16", "n_users_managed",
         "n_users_counselled", "n_rehab_family_vol", "n_rehab_comm_vol",
         "n_rehab_comm_comp", "n_decision_compulsory", "n_decision_executed",
         "n_completed_return", "n_postrehab_managed", "n_job_referral_post",
@@ -32,7 +39,7 @@ COLUMNS = {
         "vswt_status", "drug_comm", "prost_comm_quarters", "recog_status",
     ),
     TIP: (
-        "case_id", "receipt_date", "sex", "dob", "age_at_receipt", "res_district",
+        "case_id", "receipt_date", "sex", "age_at_receipt", "res_district",
         "res_commune", "verif_started", "id_outcome", "support_needed",
         "support_received", "protection_needed", "protection_for",
         "n_relatives_protect", "protection_measures", "protection_measures__none",

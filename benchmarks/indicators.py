@@ -87,7 +87,7 @@ def commune_table() -> pd.DataFrame:
     counts = {
         name: rng.integers(0, 30, size=n)
         for name in (
-            "n_users_registered", "n_users_counselled", "n_rehab_family_vol",
+            "n_users_managed", "n_users_counselled", "n_rehab_family_vol",
             "n_rehab_comm_vol", "n_rehab_comm_comp", "n_decision_compulsory",
             "n_decision_executed", "n_completed_return", "n_postrehab_managed",
             "n_job_referral_post", "n_voc_counsel", "n_voc_trained",

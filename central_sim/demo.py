@@ -15,6 +15,7 @@ from pyodk.client import Client
 
 from central_sim.server import RunningSimulator, run_in_thread
 from server.central.client import connect
+from server.forms import FORMS_DIR
 from server.forms.build import build_all
 from server.forms.deploy import deploy_forms
 from server.forms.samples import generate
@@ -41,7 +42,7 @@ class Demo:
     settings: Settings
 
 
-def start(settings: Settings, *, forms_dir: Path = Path("forms")) -> Demo:
+def start(settings: Settings, *, forms_dir: Path = FORMS_DIR) -> Demo:
     """Start the simulator, deploy the forms, seed it once; settings that use it."""
     data_dir = Path(settings.data_dir)
     simulator = run_in_thread(

@@ -80,6 +80,24 @@ class FormBuildError(TrogiupError):
         self.row = row
 
 
+class FormsBuildFailed(TrogiupError):
+    """Every problem found in a build, one per line, each a ``FormBuildError``
+    naming its form, sheet and row. A build checks every form before it fails,
+    so one run shows the designer everything there is to fix."""
+
+    code = "forms.build_failed"
+    http_status = 422
+
+    def __init__(self, problems: list[FormBuildError]) -> None:
+        forms = sorted({p.form for p in problems})
+        lines = "\n".join(f"  {p.message}" for p in problems)
+        super().__init__(
+            f"{len(problems)} problem(s) in form(s) {', '.join(forms)}:\n{lines}",
+            problems=[p.to_dict() for p in problems],
+        )
+        self.problems = problems
+
+
 def safe_summary(err: BaseException) -> str:
     """What may be stored or shown of any error: a TrogiupError's message, which
     is written to carry no value; for anything else only its type, SQLSTATE

@@ -9,6 +9,7 @@ import logging
 import re
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,8 +18,8 @@ from pyxform.validators.error_cleaner import ErrorCleaner
 from pyxform.validators.odk_validate import ODK_VALIDATE_PATH
 from pyxform.xls2xform import convert
 
-from server.errors import ConfigurationError, FormBuildError
-from server.forms import units
+from server.errors import ConfigurationError, FormBuildError, FormsBuildFailed
+from server.forms import checks, units
 from server.forms.xlsx import form_id, read_sheet, xlsforms
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,12 @@ _SHEET = re.compile(r"On the '(\w+)' sheet")
 _QUOTED = re.compile(r"'([^']+)'")
 _FIELD = re.compile(r"\$\{(\w+)\}")
 _BIND_COLUMN = re.compile(r"invalid (\w+) expression")
+# ODK Validate's lines around the message: the verdict and the files it read.
+_VALIDATE_NOISE = re.compile(
+    r"^(>> XForm is invalid|The following files failed validation|Result: )"
+    r"|^\$\{.*\.xml$"
+)
+_BAD_NODE = re.compile(r",? ?Bad node: \S+")
 
 
 @dataclass(frozen=True)
@@ -42,16 +49,33 @@ class BuiltForm:
 
 
 def build_all(forms_dir: Path, out_dir: Path) -> list[BuiltForm]:
-    """Every ``*.xlsx`` in ``forms_dir``, each into ``out_dir/<xml_form_id>/``."""
+    """Every ``*.xlsx`` in ``forms_dir``, each into ``out_dir/<xml_form_id>/``.
+
+    A form that fails does not stop the others: each is built, then
+    ``FormsBuildFailed`` lists the problems of every form that failed."""
     sources = xlsforms(forms_dir)
     if not sources:
         raise ConfigurationError(f"no XLSForm (*.xlsx) in {forms_dir}")
     media = units.media_files(forms_dir)
-    return [build_form(x, out_dir=out_dir, media=media) for x in sources]
+    built: list[BuiltForm] = []
+    problems: list[FormBuildError] = []
+    for xlsx in sources:
+        try:
+            built.append(build_form(xlsx, out_dir=out_dir, media=media))
+        except FormBuildError as err:
+            problems.append(err)
+        except FormsBuildFailed as err:
+            problems += err.problems
+    if problems:
+        raise FormsBuildFailed(problems)
+    return built
 
 
 def build_form(xlsx: Path, *, out_dir: Path, media: dict[str, bytes]) -> BuiltForm:
     xml_form_id = form_id(xlsx)
+    problems = checks.design_problems(xlsx, xml_form_id)
+    if problems:
+        raise FormsBuildFailed(problems)
     warnings: list[str] = []
     try:
         result = convert(xlsx, warnings=warnings, pretty_print=True)
@@ -60,16 +84,29 @@ def build_form(xlsx: Path, *, out_dir: Path, media: dict[str, bytes]) -> BuiltFo
 
     needed = {name: media[name] for name in _media_names(result.xform)}
     version = content_version(result.xform, needed)
-    xform = stamp_version(result.xform, xml_form_id, version)
-
+    files = {
+        f"{xml_form_id}.xml": stamp_version(
+            result.xform, xml_form_id, version
+        ).encode(),
+        **needed,
+    }
     target = out_dir / xml_form_id
-    target.mkdir(parents=True, exist_ok=True)
-    xform_path = target / f"{xml_form_id}.xml"
-    xform_path.write_text(xform, encoding="utf-8")
-    media_paths = tuple(_write(target / name, data) for name, data in needed.items())
-    validate(xform_path, xlsx=xlsx, xml_form_id=xml_form_id)
+    paths = _write_validated(files, target, xlsx=xlsx, xml_form_id=xml_form_id)
     log.info("built %s version %s into %s", xml_form_id, version, target)
-    return BuiltForm(xml_form_id, version, xform_path, media_paths, tuple(warnings))
+    return BuiltForm(xml_form_id, version, paths[0], tuple(paths[1:]), tuple(warnings))
+
+
+def _write_validated(
+    files: dict[str, bytes], target: Path, *, xlsx: Path, xml_form_id: str
+) -> list[Path]:
+    """Write the XForm (first of ``files``) and its media beside it in a
+    staging folder, validate it there, and only then move them into
+    ``target``: a form that fails validation leaves the last good build."""
+    target.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target, prefix=".staging-") as staging:
+        staged = [_write(Path(staging) / name, data) for name, data in files.items()]
+        validate(staged[0], xlsx=xlsx, xml_form_id=xml_form_id)
+        return [path.replace(target / path.name) for path in staged]
 
 
 def _media_names(xform: str) -> list[str]:
@@ -151,10 +188,7 @@ def _pyxform_error(xlsx: Path, xml_form_id: str, message: str) -> FormBuildError
 
 
 def _validate_error(xlsx: Path, xml_form_id: str, output: str) -> FormBuildError:
-    cleaned = ErrorCleaner.odk_validate(output)
-    lines = [ln.strip() for ln in cleaned.splitlines() if ln.strip()]
-    detail = next((ln for ln in lines if "${" in ln), lines[0] if lines else output)
-    detail = detail.lstrip(": ").rstrip(".")
+    detail = _validate_detail(output)
     column = _BIND_COLUMN.search(detail)
     sheet, row = _locate(xlsx, _FIELD.findall(detail), None)
     where = f" (column '{column.group(1)}')" if column else ""
@@ -165,6 +199,16 @@ def _validate_error(xlsx: Path, xml_form_id: str, output: str) -> FormBuildError
         sheet=sheet,
         row=row,
     )
+
+
+def _validate_detail(output: str) -> str:
+    """What ODK Validate says is wrong, on one line: its message can span
+    several lines (a cycle names each field of the loop on its own), so every
+    line is kept but the verdict, the file names and JavaRosa's object ids."""
+    cleaned = _BAD_NODE.sub("", ErrorCleaner.odk_validate(output))
+    lines = [ln.strip().lstrip(": ").strip() for ln in cleaned.splitlines()]
+    kept = [ln for ln in lines if ln and not _VALIDATE_NOISE.match(ln)]
+    return " ".join(kept).rstrip(".,") or output.strip()
 
 
 def _locate(

@@ -88,6 +88,12 @@ def provision(
     for p in done:
         state = "created" if p.created else "reused"
         typer.echo(f"{p.commune_code} app user {p.actor_id} ({state}) -> {p.qr_png}")
+        if p.renamed:
+            typer.echo(
+                f"  note: the app user keeps its name '{p.display_name}' in Central, "
+                "which cannot rename an app user; the QR code shows the new name",
+                err=True,
+            )
 
 
 def _project_id(settings: Settings) -> int:

@@ -1,8 +1,13 @@
 """Which form fields each form-sourced indicator of the plan is computed from.
 
-One table, read by the indicators code and checked by the forms tests: every
-indicator of ``indicators.csv`` whose ``source_form`` is one of the three forms
-has a row here, and every field named exists in that form with this type.
+analysis/ computes the indicators and never imports the server, so it does not
+read this table; the forms tests hold the two together instead
+(tests/forms/test_indicator_fields.py): every indicator of ``indicators.csv``
+whose ``source_form`` is one of the three forms has a row here, every field
+named exists in its form with this type, the answer fields of each numerator
+and denominator are exactly the columns analysis/forms.py is measured to
+compute it from (the ``f_*`` calculate fields are the form's own copy of the
+rule, which analysis recomputes), and analysis/sources.py fetches them all.
 
 Denominators no case record can give come from:
 - the commune form's question ``n_children_u16`` (children under 16 in the
@@ -86,6 +91,13 @@ _VICTIM_SUPPORTED = Term(
     "victims with at least one support regime received",
     (_t("id_outcome", "select_one"), _t("support_received", "select_multiple")),
 )
+# Who needs protection, weighed as TV-04 counts persons.
+_PROTECTION_NEED = (
+    _t("protection_needed", "select_one"),
+    _t("protection_for", "select_multiple"),
+    _t("n_relatives_protect", "integer"),
+    _t("protection_refused", "select_one"),
+)
 
 INDICATOR_FIELDS: dict[str, IndicatorFields] = {
     i.code: i
@@ -157,7 +169,10 @@ INDICATOR_FIELDS: dict[str, IndicatorFields] = {
         IndicatorFields(
             "DR-01",
             Term("sum of n_users_counselled", (_m("n_users_counselled"),)),
-            Term("sum of n_users_registered", (_m("n_users_registered"),)),
+            Term(
+                "sum of n_users_managed (with a file at any time in the year)",
+                (_m("n_users_managed"),),
+            ),
         ),
         IndicatorFields(
             "DR-04", Term("sum of family and community rehab counts", _REHAB), None
@@ -226,11 +241,7 @@ INDICATOR_FIELDS: dict[str, IndicatorFields] = {
             "PR-02",
             Term(
                 "communes with prost_comm_quarters = 4 (proposed rule for 'regular')",
-                (
-                    _m("prost_comm_quarters"),
-                    _m("prost_comm_forms", "select_multiple"),
-                    _m("f_comm_prost_regular", "calculate"),
-                ),
+                (_m("prost_comm_quarters"), _m("f_comm_prost_regular", "calculate")),
             ),
             _ALL_COMMUNES,
         ),
@@ -251,6 +262,7 @@ INDICATOR_FIELDS: dict[str, IndicatorFields] = {
             Term(
                 "victims whose needed regimes were all received",
                 (
+                    _t("id_outcome", "select_one"),
                     _t("support_needed", "select_multiple"),
                     _t("support_received", "select_multiple"),
                     _t("f_need_met", "calculate"),
@@ -270,6 +282,7 @@ INDICATOR_FIELDS: dict[str, IndicatorFields] = {
             Term(
                 "persons (victim and relatives) protected, refusals excluded",
                 (
+                    *_PROTECTION_NEED,
                     _t("protection_measures", "select_multiple"),
                     _t("f_prot_persons_met", "calculate"),
                 ),
@@ -277,13 +290,7 @@ INDICATOR_FIELDS: dict[str, IndicatorFields] = {
             Term(
                 "persons needing protection: the victim if named plus "
                 "n_relatives_protect, refusals excluded",
-                (
-                    _t("protection_needed", "select_one"),
-                    _t("protection_for", "select_multiple"),
-                    _t("n_relatives_protect", "integer"),
-                    _t("protection_refused", "select_one"),
-                    _t("f_prot_persons", "calculate"),
-                ),
+                (*_PROTECTION_NEED, _t("f_prot_persons", "calculate")),
             ),
         ),
         IndicatorFields(

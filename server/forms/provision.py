@@ -13,6 +13,7 @@ import base64
 import json
 import logging
 import os
+import re
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,16 +31,20 @@ log = logging.getLogger(__name__)
 # recorded by district and provincial staff and police, with access limited to
 # named people (forms_draft.md, section D), so no commune device receives it.
 COMMUNE_FORMS = ("ag_child_case", "ag_commune_drugfree")
+_COMMUNE_CODE = re.compile(r"\d{5}")
 
 
 @dataclass(frozen=True)
 class ProvisionedCommune:
     commune_code: str
+    # The app user's name in Central, which may be an older commune name.
     display_name: str
     actor_id: int
     created: bool
     assigned: tuple[str, ...]
     qr_png: Path
+    # The unit list names the commune otherwise than the app user is named.
+    renamed: bool = False
 
 
 def select_communes(
@@ -69,6 +74,13 @@ def display_name(commune: Commune) -> str:
     return f"{commune.code} {commune.name}"
 
 
+def commune_code(app_user_name: str) -> str | None:
+    """The commune an app user was created for: the code its display name
+    starts with (None for app users named otherwise, e.g. by hand)."""
+    code = app_user_name.split(" ", 1)[0]
+    return code if _COMMUNE_CODE.fullmatch(code) else None
+
+
 def provision(
     client: Client,
     *,
@@ -79,9 +91,7 @@ def provision(
 ) -> list[ProvisionedCommune]:
     _require_deployed(client, project_id=project_id)
     project = central_forms.project_name(client, project_id=project_id)
-    existing = {
-        u.displayName: u for u in central_forms.app_users(client, project_id=project_id)
-    }
+    existing = _by_commune(central_forms.app_users(client, project_id=project_id))
     assigned = {
         f: central_forms.assigned_app_users(
             client, project_id=project_id, xml_form_id=f
@@ -99,8 +109,8 @@ class _Context:
     project_id: int
     central_url: str
     project_name: str
-    # display name -> app user, and form -> actor ids assigned; both kept up to
-    # date as users are created and assigned.
+    # commune code -> app user, and form -> actor ids assigned; both kept up
+    # to date as users are created and assigned.
     existing: dict
     assigned: dict[str, set[int]]
 
@@ -125,8 +135,16 @@ def _provision_one(
         "created" if created else "reused",
         ",".join(new_forms) or "none",
     )
+    renamed = user.displayName != display_name(commune)
+    if renamed:
+        log.warning(
+            "app user %s of commune %s keeps its display name: Central cannot "
+            "rename an app user",
+            user.id,
+            commune.code,
+        )
     return ProvisionedCommune(
-        commune.code, user.displayName, user.id, created, new_forms, png
+        commune.code, user.displayName, user.id, created, new_forms, png, renamed
     )
 
 
@@ -142,14 +160,40 @@ def _require_deployed(client: Client, *, project_id: int) -> None:
             )
 
 
+def _by_commune(users: list) -> dict:
+    """Commune code -> its app user. Matched by code, not by the whole name, so
+    that renaming a commune in the unit list reuses its app user rather than
+    creating a second one while the first keeps access. Of several app users
+    for one code (made by hand, or before matching by code), the oldest."""
+    found: dict = {}
+    for user in sorted(users, key=lambda u: u.id):
+        code = commune_code(user.displayName)
+        if code is None:
+            continue
+        if code in found:
+            log.warning(
+                "commune %s has app users %s and %s; reusing %s (revoke the other "
+                "in Central if it is not in use)",
+                code,
+                found[code].id,
+                user.id,
+                found[code].id,
+            )
+            continue
+        found[code] = user
+    return found
+
+
 def _app_user(client: Client, project_id: int, commune: Commune, existing: dict):
-    name = display_name(commune)
-    if name in existing:
-        return existing[name], False
+    # Central (checked up to central-backend v2026.3) has no call to rename an
+    # app user: PATCH /projects/:id/app-users/:id sets actor properties only.
+    # An app user found by its code therefore keeps the name it was made with.
+    if commune.code in existing:
+        return existing[commune.code], False
     user = central_forms.create_app_user(
-        client, project_id=project_id, display_name=name
+        client, project_id=project_id, display_name=display_name(commune)
     )
-    existing[name] = user
+    existing[commune.code] = user
     return user, True
 
 

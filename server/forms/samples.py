@@ -376,10 +376,13 @@ def _child_abuse(ctx: Context, a: Answers, visit: date) -> None:
             initial_assess_date=ctx.day_in(
                 intake, min(visit, intake + timedelta(1))
             ).isoformat(),
-            risk_level=ctx.pick({"high": 4, "medium": 4, "low": 2}),
         )
-        if a["risk_level"] == "high":
-            a["emergency_measure"] = _flag(ctx.chance(0.6))
+    # The risk level is asked of abused children; for the others "high" is
+    # what high_risk_abuse = 1 already says.
+    if a["abused"] == "1":
+        a["risk_level"] = ctx.pick({"high": 4, "medium": 4, "low": 2})
+    if a.get("risk_level") == "high" or a.get("high_risk_abuse") == "1":
+        a["emergency_measure"] = _flag(ctx.chance(0.6))
 
 
 def _child_management(
@@ -494,10 +497,9 @@ def _commune_drugs(ctx: Context, a: Answers) -> None:
     n = lambda k=1.0: ctx.rng.randint(0, int(scale * k) + 1)  # noqa: E731
     users, decisions, completed = n(), n(0.3), n(0.2)
     family, comm_vol, comm_comp = n(0.2), n(0.15), n(0.1)
-    methadone = n(0.4)
     in_rehab = family + comm_vol + comm_comp
     counts = {
-        "n_users_registered": users,
+        "n_users_managed": users,
         "n_users_new": n(0.2),
         "n_drug_hotspots": ctx.rng.randint(0, 2 if scale else 0),
         "n_rehab_family_vol": family,
@@ -505,7 +507,9 @@ def _commune_drugs(ctx: Context, a: Answers) -> None:
         "n_rehab_comm_comp": comm_comp,
         "n_decision_compulsory": decisions,
         "n_vol_centre": n(0.1),
-        "n_methadone": methadone,
+        # Continuing and new patients are two counts, neither part of the other.
+        "n_methadone_maintained": n(0.4),
+        "n_methadone_new": n(0.15),
         "n_completed_return": completed,
         "n_job_referral_post": n(0.1),
         "n_voc_counsel": _part(ctx, in_rehab, 0.8),
@@ -517,9 +521,8 @@ def _commune_drugs(ctx: Context, a: Answers) -> None:
         "n_sex_workers_known": n(0.1),
     }
     parts = {
-        "n_users_counselled": ("n_users_registered", 0.9),
+        "n_users_counselled": ("n_users_managed", 0.9),
         "n_decision_executed": ("n_decision_compulsory", 0.85),
-        "n_methadone_new": ("n_methadone", 0.3),
         "n_postrehab_managed": ("n_completed_return", 0.9),
     }
     for part, (whole, share) in parts.items():
@@ -634,8 +637,8 @@ def _tip_review(
         a.update(outcome)
         a.update(support)
     if stage == "verification" and support:
-        needed = support["support_received"].split()
-        a["support_received"] = " ".join(needed[: len(needed) // 2])
+        given = _regimes(support["support_received"])
+        a["support_received"] = " ".join(given[: len(given) // 2]) or "none"
         a.pop("allowance_amount", None)
         if "initial_allowance" in a["support_received"].split():
             a["allowance_amount"] = support["allowance_amount"]
@@ -646,9 +649,14 @@ def _tip_review(
     return a
 
 
+def _regimes(answer: str) -> list[str]:
+    """The regimes of a support answer; "none" is the answer that there are none."""
+    return [r for r in answer.split() if r != "none"]
+
+
 def _note_unmet(a: Answers) -> None:
     a.pop("support_notes", None)
-    if len(a["support_needed"].split()) > len(a["support_received"].split()):
+    if set(_regimes(a["support_needed"])) - set(_regimes(a["support_received"])):
         a["support_notes"] = "Chờ bố trí kinh phí (mẫu)"
 
 
@@ -706,14 +714,13 @@ def _tip_support_and_protection(ctx: Context, case: Answers) -> Answers:
     if case["id_outcome"] not in {"victim", "pending"}:
         return a
     regimes = REGIMES_2024 if case["legal_frame"] == "law2024" else REGIMES_2011
-    needed = ctx.rng.sample(regimes, ctx.rng.randint(1, 4))
+    needed = ctx.rng.sample(regimes, ctx.rng.randint(1, 4)) if ctx.chance(0.9) else []
     received = [r for r in needed if ctx.chance(0.85)]
-    a["support_needed"] = " ".join(needed)
-    a["support_received"] = " ".join(received)
+    a["support_needed"] = " ".join(needed) or "none"
+    a["support_received"] = " ".join(received) or "none"
     if "initial_allowance" in received:
         a["allowance_amount"] = str(ctx.rng.choice([1_000_000, 1_500_000, 3_000_000]))
-    if len(needed) > len(received):
-        a["support_notes"] = "Chờ bố trí kinh phí (mẫu)"
+    _note_unmet(a)
     protection = ctx.chance(0.3)
     a["protection_needed"] = _flag(protection)
     if protection:
@@ -752,8 +759,8 @@ def _tip_reintegration(ctx: Context, a: Answers, received: date, filled: date) -
 
 
 def _tip_flags(a: Answers) -> None:
-    needed = a.get("support_needed", "").split()
-    received = a.get("support_received", "").split()
+    needed = _regimes(a.get("support_needed", ""))
+    received = _regimes(a.get("support_received", ""))
     for regime in REGIMES_2024:
         a[f"met_{regime}"] = _flag(regime not in needed or regime in received)
     victim = a.get("id_outcome") == "victim"

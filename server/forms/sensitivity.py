@@ -26,22 +26,41 @@ class Sensitivity(enum.StrEnum):
     BOTH = "P+S"
 
 
+def parse_marking(cell: str) -> Sensitivity | None:
+    """A cell of the column as a marking (case and spaces ignored), None when
+    empty; ``ValueError`` for any other value."""
+    value = cell.upper().replace(" ", "")
+    return Sensitivity(value) if value else None
+
+
+def marking_problems(xlsx: Path) -> list[tuple[int, str]]:
+    """(row, what to fix) for every cell of the column that is not a marking."""
+    problems = []
+    for row in read_sheet(xlsx, "survey"):
+        try:
+            parse_marking(row.get(COLUMN))
+        except ValueError:
+            problems.append(
+                (row.number, f"{COLUMN} must be P, S or P+S, not {row.get(COLUMN)!r}")
+            )
+    return problems
+
+
 def read_markings(xlsx: Path) -> dict[str, Sensitivity]:
     """Field name -> marking for one XLSForm; unmarked fields are absent."""
-    markings: dict[str, Sensitivity] = {}
+    problems = marking_problems(xlsx)
+    if problems:
+        row, what = problems[0]
+        raise InvalidInput(
+            f"form {form_id(xlsx)}, sheet 'survey', row {row}: {what}",
+            form=form_id(xlsx),
+            row=row,
+        )
+    markings = {}
     for row in read_sheet(xlsx, "survey"):
-        value = row.get(COLUMN).upper().replace(" ", "")
-        if not value:
-            continue
-        try:
-            markings[row.get("name")] = Sensitivity(value)
-        except ValueError:
-            raise InvalidInput(
-                f"form {form_id(xlsx)}, sheet 'survey', row {row.number}: "
-                f"{COLUMN} must be P, S or P+S, not {value!r}",
-                form=form_id(xlsx),
-                row=row.number,
-            ) from None
+        marking = parse_marking(row.get(COLUMN))
+        if marking is not None:
+            markings[row.get("name")] = marking
     return markings
 
 

@@ -4,7 +4,15 @@ hand back typed values (aware datetimes on SQLite too) to pandas or SQL.
 
 Everything here is plain data (lists and dicts), so the CLI, the API and
 analysis code can use it without pandas.
+
+A default read leaves out the columns of fields the form marks identifying or
+sensitive (``P``, ``S``, ``P+S``, carried by the XForm of each version): the
+SQLAlchemy table handed back does not list them, so ``select(table)`` cannot
+fetch them, and the description does not offer them. A reader who is allowed
+to see them asks with ``include_sensitive=True``.
 """
+
+from dataclasses import replace
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
@@ -49,9 +57,12 @@ def typed_table(
     xml_form_id: str,
     table: str | None = None,
     project_id: int | None = None,
+    include_sensitive: bool = False,
 ) -> sa.Table:
-    """The form table (or the repeat table named ``table``) of a form."""
-    tables = build_tables(_schema(session, xml_form_id, project_id))
+    """The form table (or the repeat table named ``table``) of a form, without
+    the marked fields' columns unless ``include_sensitive``."""
+    schema = _schema(session, xml_form_id, project_id)
+    tables = build_tables(schema if include_sensitive else _unmarked(schema))
     name = table or next(iter(tables))
     if name not in tables:
         raise NotFound(
@@ -61,14 +72,19 @@ def typed_table(
 
 
 def describe_typed_tables(
-    *, session: Session, xml_form_id: str | None = None
+    *,
+    session: Session,
+    xml_form_id: str | None = None,
+    include_sensitive: bool = False,
 ) -> list[dict[str, object]]:
     """Every typed table with its columns: name, SQL type (as PostgreSQL names
     it), labels, source path, sensitivity, and for select columns the choice
-    list name."""
+    list name. Marked fields are described only with ``include_sensitive``."""
     described: dict[str, dict[str, object]] = {}
     for project_id, form_id in _registered(session, xml_form_id):
         schema = _schema(session, form_id, project_id)
+        if not include_sensitive:
+            schema = _unmarked(schema)
         sql_tables = build_tables(schema)
         for table in schema.tables.values():
             if table.name not in described:
@@ -140,6 +156,16 @@ def _field_columns(merged: MergedField, types: dict[str, str]) -> list[dict]:
         {**base, "name": column, "type": types[column], "choice": choice}
         for choice, column in merged.choice_columns.items()
     ]
+
+
+def _unmarked(schema: MergedSchema) -> MergedSchema:
+    """The schema without the fields marked P, S or P+S (with their choice and
+    geopoint columns)."""
+    tables = {
+        name: replace(table, fields=[f for f in table.fields if not f.sensitivity])
+        for name, table in schema.tables.items()
+    }
+    return replace(schema, tables=tables)
 
 
 def _schema(session, xml_form_id, project_id) -> MergedSchema:

@@ -24,22 +24,22 @@ def tables():
     communes = [
         m(commune="30280", period_year=2026, submission_date=LATE,
           recog_status="new", drug_comm="1", prost_comm_quarters=4,
-          vswt_status="new", n_users_registered=10, n_users_counselled=8,
+          vswt_status="new", n_users_managed=10, n_users_counselled=8,
           n_rehab_family_vol=2, n_rehab_comm_vol=1, n_rehab_comm_comp=1,
           n_decision_compulsory=4, n_decision_executed=3, n_completed_return=2,
           n_postrehab_managed=2, n_job_referral_post=1, n_voc_counsel=3,
           n_voc_trained=2, n_job_referral_inrehab=1, n_loans=1),
         m(commune="30283", period_year=2026, recog_status="maintained",
           drug_comm="1", prost_comm_quarters=3, vswt_status="active",
-          n_users_registered=5, n_users_counselled=5, n_loans=2),
+          n_users_managed=5, n_users_counselled=5, n_loans=2),
         m(district="884", commune="30316", period_year=2026, review_state="rejected",
           recog_status="lost", vswt_status="consolidated", n_loans=50),
         m(commune="30280", period_year=2026, submission_date=EARLY,
-          recog_status="not_achieved", n_users_registered=100, n_loans=100),
+          recog_status="not_achieved", n_users_managed=100, n_loans=100),
         m(district="884", commune="30319", period_year=2026, recog_status="new",
           deleted_at=LATE),
         m(commune="30280", period_year=2025, recog_status="new",
-          n_users_registered=20, n_users_counselled=10, n_loans=5),
+          n_users_managed=20, n_users_counselled=10, n_loans=5),
     ]  # fmt: skip
     return f.tables(communes=communes)
 
@@ -103,7 +103,7 @@ def test_zero_denominator__commune_without_decisions(tables):
 def test_round_over_two_years__sums_flows_and_keeps_latest_status(tables):
     frame = run(tables, period="2016-2020 đợt:2025-01-01..2026-12-31").frame
 
-    # Flows add 2025 to 2026: counselled 8+5+10 of registered 10+5+20.
+    # Flows add 2025 to 2026: counselled 8+5+10 of managed 10+5+20.
     assert fraction(cell(frame, "DR-01", "89"))[:2] == (23, 35)
     assert cell(frame, "DR-11", "89")["value"] == 8
     # A commune is recognised once, in its latest year.

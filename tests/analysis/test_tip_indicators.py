@@ -72,6 +72,23 @@ def test_tv03__victims_whose_every_need_was_met(tables):
     assert fraction(cell(frame, "TV-03", "89")) == (1, 2, 50.0)
 
 
+def test_tv02_tv03__none_answered__no_support_and_no_need():
+    t = f.tip
+    tips = [
+        t(case_id="N1", verif_started="1", id_outcome="victim",
+          support_needed="none", support_received="none"),
+        t(case_id="N2", verif_started="1", id_outcome="victim",
+          support_needed="medical", support_received="none"),
+        t(case_id="N3", verif_started="1", id_outcome="victim",
+          support_needed="none", support_received="essential"),
+    ]  # fmt: skip
+    frame = run(f.tables(tips=tips))
+
+    # N3 alone received a regime; N2 alone stated a need, and it was not met.
+    assert fraction(cell(frame, "TV-02", "89"))[:2] == (1, 3)
+    assert fraction(cell(frame, "TV-03", "89"))[:2] == (0, 1)
+
+
 def test_tv04__victims_and_relatives_protected(tables):
     frame = run(tables)
 

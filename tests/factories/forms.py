@@ -8,6 +8,8 @@ import openpyxl
 from server.forms import FORMS_DIR
 
 SURVEY_HEADER = ("type", "name", "label", "relevant", "constraint", "calculation")
+# The build asks for every label in both languages, Vietnamese the default.
+LANGUAGES = ("Vietnamese (vi)", "English (en)")
 
 
 def write_xlsform(
@@ -20,25 +22,40 @@ def write_xlsform(
     settings: dict[str, str] | None = None,
 ) -> Path:
     """An XLSX with survey, choices and settings sheets; survey rows start at
-    row 2, in the order given."""
+    row 2, in the order given. A plain ``label`` column is written as the
+    same text in both languages, so that a test form builds; name the
+    ``label::<language>`` columns in the header to test languages."""
     workbook = openpyxl.Workbook()
     sheet = workbook.active
     sheet.title = "survey"
-    sheet.append(survey_header)
-    for row in survey:
+    for row in _in_both_languages(survey_header, survey):
         sheet.append(row)
     if choices:
         choice_sheet = workbook.create_sheet("choices")
-        choice_sheet.append(("list_name", "name", "label"))
-        for row in choices:
+        for row in _in_both_languages(("list_name", "name", "label"), choices):
             choice_sheet.append(row)
-    values = {"form_id": form_id, "form_title": form_id.replace("_", " ")}
+    values = {
+        "form_id": form_id,
+        "form_title": form_id.replace("_", " "),
+        "default_language": LANGUAGES[0],
+    }
     values.update(settings or {})
     settings_sheet = workbook.create_sheet("settings")
     settings_sheet.append(tuple(values))
     settings_sheet.append(tuple(values.values()))
     workbook.save(path)
     return path
+
+
+def _in_both_languages(header: tuple[str, ...], rows) -> list[tuple]:
+    if "label" not in header:
+        return [header, *rows]
+    at = header.index("label")
+    labels = tuple(f"label::{language}" for language in LANGUAGES)
+    return [
+        (*header[:at], *labels, *header[at + 1 :]),
+        *((*r[:at], r[at], r[at], *r[at + 1 :]) if len(r) > at else r for r in rows),
+    ]
 
 
 def forms_folder(tmp: Path, *, with_forms: bool = True) -> Path:

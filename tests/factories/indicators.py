@@ -17,6 +17,7 @@ SUPPORT_CHILD = (
 SUPPORT_REGIME = (
     "essential", "travel", "medical", "psych", "legal_aid", "education",
     "vocational", "initial_allowance", "loan", "interpretation", "legal_support",
+    "none",
 )  # fmt: skip
 PROT_FOR = ("victim", "relatives")
 PROT_MEASURE = (
@@ -59,7 +60,7 @@ COMMUNE_FIELDS = {
     "commune": "30280",
     "n_children_u16": None,
     "drug_situation": "none",
-    "n_users_registered": 0,
+    "n_users_managed": 0,
     "n_users_counselled": None,
     "n_rehab_family_vol": 0,
     "n_rehab_comm_vol": 0,

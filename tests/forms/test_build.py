@@ -4,10 +4,10 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from server import cli
-from server.errors import ConfigurationError, FormBuildError
+from server.errors import ConfigurationError, FormBuildError, FormsBuildFailed
 from server.forms import FORM_IDS, FORMS_DIR, build, units
 from server.forms.build import build_all, build_form
-from server.forms.sensitivity import read_markings
+from server.forms.sensitivity import COLUMN, read_markings
 from tests.factories.forms import forms_folder, set_label, write_xlsform
 
 XF = "{http://www.w3.org/2002/xforms}"
@@ -120,6 +120,52 @@ def test_build__invalid_constraint__odk_validate_error_names_the_row(tmp_path):
     assert "constraint" in err.message
 
 
+def test_build__unknown_sensitivity_marking__refused_with_its_row(tmp_path):
+    xlsx = write_xlsform(
+        tmp_path / "tiny.xlsx",
+        [("text", "a", "A", "P"), ("text", "b", "B", "X"), ("text", "c", "C", "S")],
+        survey_header=("type", "name", "label", COLUMN),
+        settings={"namespaces": 'trogiup="urn:x-trogiup:xforms"'},
+    )
+    with pytest.raises(FormsBuildFailed) as caught:
+        build_form(xlsx, out_dir=tmp_path / "out", media=MEDIA)
+    (problem,) = caught.value.problems
+    assert (problem.form, problem.sheet, problem.row) == ("tiny_form", "survey", 3)
+    assert "must be P, S or P+S, not 'X'" in problem.message
+    assert not (tmp_path / "out").exists()
+
+
+def test_build_all__several_broken_forms__every_one_reported(tmp_path, monkeypatch):
+    folder = forms_folder(tmp_path, with_forms=False)
+    write_xlsform(folder / "a.xlsx", [("integer", "b", "B", "${zz} = 1")], form_id="a")
+    write_xlsform(folder / "b.xlsx", [("text", "ok", "OK")], form_id="b")
+    write_xlsform(folder / "c.xlsx", [("txet", "c", "C")], form_id="c")
+    monkeypatch.setattr(build, "validate", lambda *a, **k: None)
+
+    with pytest.raises(FormsBuildFailed) as caught:
+        build_all(folder, tmp_path / "out")
+
+    assert [(p.form, p.row) for p in caught.value.problems] == [("a", 2), ("c", 2)]
+    assert "form a, sheet 'survey', row 2" in caught.value.message
+    assert "form c, sheet 'survey', row 2" in caught.value.message
+    assert (tmp_path / "out" / "b" / "b.xml").is_file()
+
+
+@pytest.mark.java
+def test_build__invalid_rebuild__last_good_xform_stays(tmp_path):
+    rows = [("integer", "age", "Age", "", ". >= 0")]
+    xlsx = write_xlsform(tmp_path / "tiny.xlsx", rows)
+    good = build_form(xlsx, out_dir=tmp_path / "out", media=MEDIA)
+    before = good.xform.read_bytes()
+
+    write_xlsform(xlsx, [("integer", "age", "Age", "", ". >")])
+    with pytest.raises(FormBuildError):
+        build_form(xlsx, out_dir=tmp_path / "out", media=MEDIA)
+
+    assert good.xform.read_bytes() == before
+    assert sorted(p.name for p in good.xform.parent.iterdir()) == ["tiny_form.xml"]
+
+
 def test_build__java_missing__fails_with_a_clear_message(tmp_path, monkeypatch):
     monkeypatch.setattr(build.shutil, "which", lambda _: None)
     xlsx = write_xlsform(tmp_path / "tiny.xlsx", [("text", "a", "A")])
@@ -172,6 +218,24 @@ def test_build_command__broken_form__exits_non_zero_naming_the_row(
     assert code != 0
     err = capsys.readouterr().err
     assert "form tiny_form, sheet 'survey', row 3" in err
+
+
+@pytest.mark.java
+def test_build__cycle__odk_validate_message_kept_with_the_fields_of_the_loop(tmp_path):
+    xlsx = write_xlsform(
+        tmp_path / "tiny.xlsx",
+        [
+            ("integer", "n_loans", "N", "${m} > 0"),
+            ("integer", "m", "M", "${n_loans} > 0"),
+        ],
+    )
+    with pytest.raises(FormBuildError) as caught:
+        build_form(xlsx, out_dir=tmp_path / "out", media=MEDIA)
+    message = caught.value.message
+    assert "Cycle detected in form's relevant and calculation logic" in message
+    assert "${n_loans}" in message and "${m}" in message
+    assert caught.value.row in (2, 3)
+    assert "Result" not in message and ".xml" not in message
 
 
 @pytest.mark.java

@@ -1,6 +1,5 @@
 import stat
-import struct
-import zlib
+from dataclasses import replace
 
 import pytest
 import segno
@@ -18,6 +17,7 @@ from server.forms.provision import (
     select_communes,
 )
 from server.forms.units import load_units
+from tests.forms.qr import decode, png_modules
 
 COMMUNES = load_units(FORMS_DIR)
 CHAU_DOC = "884"  # Thành phố Châu Đốc: 7 communes
@@ -35,38 +35,6 @@ def deployed(pyodk_client, central_project_id, built_forms):
     deploy_forms(
         pyodk_client, project_id=central_project_id, built=list(built_forms.values())
     )
-
-
-def _png_modules(path, size: int, scale: int = 5, border: int = 4):
-    """Dark modules read back from segno's 1-bit grayscale PNG (filters None
-    and Up, the two segno writes), sampled at each module's centre."""
-    data, pos, idat, width = path.read_bytes(), 8, b"", 0
-    while pos < len(data):
-        (length,) = struct.unpack(">I", data[pos : pos + 4])
-        kind, body = data[pos + 4 : pos + 8], data[pos + 8 : pos + 8 + length]
-        idat += body if kind == b"IDAT" else b""
-        if kind == b"IHDR":
-            (width,) = struct.unpack(">I", body[:4])
-        pos += 12 + length
-    raw, stride = zlib.decompress(idat), (width + 7) // 8
-    rows, previous = [], bytes(stride)
-    for y in range(width):
-        line = raw[y * (stride + 1) : (y + 1) * (stride + 1)]
-        current = (
-            line[1:]
-            if line[0] == 0
-            else bytes((a + b) & 0xFF for a, b in zip(line[1:], previous, strict=True))
-        )
-        rows.append(current)
-        previous = current
-    centre = lambda i: (border + i) * scale + scale // 2  # noqa: E731
-    return [
-        [
-            not (rows[centre(r)][centre(c) // 8] >> (7 - centre(c) % 8)) & 1
-            for c in range(size)
-        ]
-        for r in range(size)
-    ]
 
 
 pytestmark = pytest.mark.java
@@ -105,7 +73,7 @@ def test_provision__run_twice__reuses_app_users_and_assignments(
     assert len(users) == len(first)
 
 
-def test_provision__qr_payload__decodes_to_the_collect_settings(
+def test_provision__qr_png__decodes_to_every_collect_setting(
     pyodk_client, central_project_id, central_sim, deployed, tmp_path
 ):
     (done,) = _provision(
@@ -116,31 +84,44 @@ def test_provision__qr_payload__decodes_to_the_collect_settings(
         district=None,
         commune="30319",
     )
-    user = next(
-        u
-        for u in central_forms.app_users(pyodk_client, project_id=central_project_id)
-        if u.id == done.actor_id
-    )
-    payload = collect_settings(
-        central_url=central_sim.url,
-        token=user.token,
-        project_id=central_project_id,
-        project_name="trogiup tests: Phường Châu Phú A",
-        username="30319",
-    )
-    settings = read_collect_settings(payload)
-    assert settings["general"]["server_url"] == (
-        f"{central_sim.url}/v1/key/{user.token}/projects/{central_project_id}"
-    )
-    assert settings["general"]["form_update_mode"] == "match_exactly"
-    assert settings["project"]["name"] == "trogiup tests: Phường Châu Phú A"
-    assert settings["admin"] == {}
+    user = _app_user(pyodk_client, central_project_id, done.actor_id)
 
-    expected = segno.make(payload, micro=False, error="m")
-    size = expected.symbol_size(scale=1, border=0)[0]
-    modules = [[bool(v) for v in row] for row in expected.matrix]
-    assert _png_modules(done.qr_png, size) == modules
+    scanned = decode(png_modules(done.qr_png, scale=5, border=4))
+
+    assert read_collect_settings(scanned) == {
+        "general": {
+            "server_url": (
+                f"{central_sim.url}/v1/key/{user.token}/projects/{central_project_id}"
+            ),
+            "form_update_mode": "match_exactly",
+            "autosend": "wifi_and_cellular",
+            "metadata_username": "30319",
+        },
+        "admin": {},
+        "project": {
+            "name": "trogiup tests: Phường Châu Phú A",
+            "icon": "T",
+            "color": "#1F4E78",
+        },
+    }
     assert stat.S_IMODE(done.qr_png.stat().st_mode) == 0o600
+
+
+def test_qr_reading__segno_symbols__read_back_as_written():
+    payload = collect_settings(
+        central_url="https://central.example.gov.vn",
+        token="t" * 64,
+        project_id=3,
+        project_name="An Giang: Xã Mỹ Hòa Hưng",
+        username="30301",
+    )
+    symbol = segno.make(payload, micro=False, error="m")
+    assert decode([[bool(v) for v in row] for row in symbol.matrix]) == payload
+
+
+def _app_user(client, project_id, actor_id):
+    users = central_forms.app_users(client, project_id=project_id)
+    return next(u for u in users if u.id == actor_id)
 
 
 def test_provision__key_url__lets_collect_list_the_assigned_forms(
@@ -154,11 +135,7 @@ def test_provision__key_url__lets_collect_list_the_assigned_forms(
         district=None,
         commune="30319",
     )
-    user = next(
-        u
-        for u in central_forms.app_users(pyodk_client, project_id=central_project_id)
-        if u.id == done.actor_id
-    )
+    user = _app_user(pyodk_client, central_project_id, done.actor_id)
     server_url = f"{central_sim.url}/v1/key/{user.token}/projects/{central_project_id}"
     response = pyodk_client.session.get(
         f"{server_url}/formList", headers={"X-OpenRosa-Version": "1.0"}
@@ -167,6 +144,55 @@ def test_provision__key_url__lets_collect_list_the_assigned_forms(
     for form_id in COMMUNE_FORMS:
         assert form_id in response.text
     assert "ag_tip_review" not in response.text
+
+
+def test_provision__commune_renamed_in_the_unit_list__same_app_user(
+    pyodk_client, central_project_id, central_sim, deployed, tmp_path
+):
+    (first,) = _provision(
+        pyodk_client, central_project_id, central_sim.url, tmp_path, commune="30319"
+    )
+    (commune,) = select_communes(COMMUNES, district=None, commune="30319")
+    renamed = replace(commune, name="Phường Châu Phú A Mới")
+
+    (again,) = provision(
+        pyodk_client,
+        project_id=central_project_id,
+        central_url=central_sim.url,
+        communes=[renamed],
+        out_dir=tmp_path,
+    )
+
+    assert (again.actor_id, again.created, again.renamed) == (
+        first.actor_id,
+        False,
+        True,
+    )
+    # Central has no call to rename an app user: it keeps the name it was given.
+    assert again.display_name == display_name(commune)
+    users = central_forms.app_users(pyodk_client, project_id=central_project_id)
+    assert [u.id for u in users] == [first.actor_id]
+    scanned = read_collect_settings(
+        decode(png_modules(again.qr_png, scale=5, border=4))
+    )
+    assert scanned["project"]["name"].endswith(": Phường Châu Phú A Mới")
+
+
+def test_provision__two_app_users_for_one_commune__the_oldest_reused(
+    pyodk_client, central_project_id, central_sim, deployed, tmp_path
+):
+    made = [
+        central_forms.create_app_user(
+            pyodk_client, project_id=central_project_id, display_name=name
+        )
+        for name in ("30319 Phường Châu Phú A (cũ)", "30319 Phường Châu Phú A")
+    ]
+
+    (done,) = _provision(
+        pyodk_client, central_project_id, central_sim.url, tmp_path, commune="30319"
+    )
+
+    assert (done.actor_id, done.created) == (min(u.id for u in made), False)
 
 
 def test_provision__forms_not_deployed__refused(

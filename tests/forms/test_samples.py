@@ -122,6 +122,9 @@ def test_generate__child_case__ages_dates_and_relevance_hold(built_forms):
         assert bool(a["csc_groups"]) == (a["is_csc"] == "1")
         assert not (a["is_csc"] == "1" and a["at_risk_csc"])
         assert bool(a["abuse_date"]) == (a["abused"] == "1")
+        assert bool(a["risk_level"]) == (a["abused"] == "1")
+        high = a["risk_level"] == "high" or a["high_risk_abuse"] == "1"
+        assert bool(a["emergency_measure"]) == high
         support = a["support_received"].split()
         assert not ("none" in support and len(support) > 1)
         if a["intake_date"] and a["abuse_date"]:
@@ -137,9 +140,8 @@ def test_generate__commune__one_per_commune_year_and_parts_within_wholes(
     samples = _samples(built_forms, "ag_commune_drugfree", count=400)
     assert len({(a["commune"], a["period_year"]) for a in samples}) == 400
     parts = {
-        "n_users_counselled": "n_users_registered",
+        "n_users_counselled": "n_users_managed",
         "n_decision_executed": "n_decision_compulsory",
-        "n_methadone_new": "n_methadone",
         "n_postrehab_managed": "n_completed_return",
     }
     for a in samples:
@@ -173,10 +175,15 @@ def test_generate__tip__frames_dates_and_flags_hold(built_forms):
         assert int(a["trafficked_year"]) <= int(received[:4])
         if a["legal_frame"] == "law2011":
             assert "interpretation" not in a["support_needed"].split()
-        received_set = set(a["support_received"].split())
-        assert received_set <= set(a["support_needed"].split())
+        needed_set = set(a["support_needed"].split()) - {"none"}
+        received_set = set(a["support_received"].split()) - {"none"}
+        assert received_set <= needed_set
         if a["f_need_met"] == "1":
-            assert received_set == set(a["support_needed"].split())
+            assert received_set == needed_set
+        if a["id_outcome"] in {"victim", "pending"}:
+            assert a["support_needed"] and a["support_received"]
+        for answer in (a["support_needed"], a["support_received"]):
+            assert "none" not in answer.split() or answer == "none"
         assert bool(a["full_name"]) == (a["consent"] == "1")
 
 
@@ -227,6 +234,6 @@ def test_generate__tip__reviews_follow_the_stages_of_one_case(built_forms):
         assert len({(r["receipt_date"], r["full_name"]) for r in records}) == 1
         assert records[0]["verif_started"] == "0"
         assert all(r["verif_started"] == "1" for r in records[1:])
-        given = [set(r["support_received"].split()) for r in records]
+        given = [set(r["support_received"].split()) - {"none"} for r in records]
         assert all(a <= b for a, b in itertools.pairwise(given))
         assert [r["today"] for r in records] == sorted(r["today"] for r in records)

@@ -48,6 +48,8 @@ def running_system(tmp_path):
         process = subprocess.Popen(
             [sys.executable, "-c", "from server.cli import main; main()", "run"],
             env=env,
+            # Started elsewhere than the repository: the demo finds forms/ itself.
+            cwd=tmp_path,
             stdout=out,
             stderr=subprocess.STDOUT,
         )

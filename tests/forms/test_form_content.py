@@ -1,0 +1,59 @@
+"""What the forms ask, checked against the plan where a rule is easy to get
+wrong in a spreadsheet."""
+
+from server.forms import FORMS_DIR
+from server.forms.xlsx import read_sheet
+
+COMMUNE = FORMS_DIR / "ag_commune_drugfree.xlsx"
+
+
+def _groups(xlsx) -> dict[str, str]:
+    """Field name -> the group it sits in."""
+    where, stack = {}, []
+    for row in read_sheet(xlsx, "survey"):
+        kind = row.get("type")
+        if kind == "begin_group":
+            stack.append(row.get("name"))
+        elif kind == "end_group":
+            stack.pop()
+        elif stack:
+            where[row.get("name")] = stack[-1]
+    return where
+
+
+def test_commune_form__gbv_model__in_its_own_group_not_the_recognition_result():
+    groups = _groups(COMMUNE)
+    assert groups["gbv_model"] == "grp_gbv"
+    assert {f for f, g in groups.items() if g == "grp_gbv"} == {"gbv_model"}
+
+
+def test_commune_form__methadone__continuing_and_new_asked_apart_as_the_plan_splits():
+    # Plan line 291: "duy trì 555 người, điều trị mới 445 người".
+    rows = {r.get("name"): r for r in read_sheet(COMMUNE, "survey")}
+    assert "n_methadone" not in rows
+    for name in ("n_methadone_maintained", "n_methadone_new"):
+        assert rows[name].get("type") == "integer"
+        assert rows[name].get("constraint") == ". >= 0"
+        assert not rows[name].get("relevant")
+
+
+def test_commune_form__dr01__counselled_and_managed_users_counted_over_one_year():
+    # Plan line 291: every drug user with a management file reached and
+    # counselled. The counselled are counted over the year, so the users
+    # managed are too (a stock at 31/12 would leave out those who left).
+    rows = {r.get("name"): r for r in read_sheet(COMMUNE, "survey")}
+    assert "n_users_registered" not in rows
+    assert "trong năm" in rows["n_users_managed"].get("label::Vietnamese (vi)")
+    assert "during the year" in rows["n_users_managed"].get("label::English (en)")
+    counselled = rows["n_users_counselled"]
+    assert counselled.get("constraint") == ". >= 0 and . <= ${n_users_managed}"
+
+
+def test_commune_form__voc_trained__label_and_limit_both_family_and_community():
+    # DR-10b, plan line 295: training "tại cộng đồng" is the part outside the
+    # centre; the limit is every person in family or community rehab.
+    row = {r.get("name"): r for r in read_sheet(COMMUNE, "survey")}["n_voc_trained"]
+    assert "gia đình, cộng đồng" in row.get("label::Vietnamese (vi)")
+    assert "family or community" in row.get("label::English (en)")
+    limit = "${n_rehab_family_vol} + ${n_rehab_comm_vol} + ${n_rehab_comm_comp}"
+    assert row.get("constraint") == f". >= 0 and . <= {limit}"
