@@ -14,10 +14,12 @@ Counting rules:
   submission not rejected. Each row carries how many submissions of the form
   fall in its cell (period, unit, breakdown) in each state (``n_approved``,
   ``n_pending`` = no review, hasIssues or edited, ``n_rejected``), whatever is
-  counted, so a reader sees how final the figure is. In the child-abuse and
-  trafficking indicators these counts go with a suppressed cell, and any of
-  them below the threshold is hidden too (they count records of abused
-  children or victims).
+  counted, so a reader sees how final the figure is.
+- Small-cell suppression (child-abuse and trafficking indicators): a hidden
+  cell shows neither its figures nor its review-state counts; which cells are
+  hidden, and why no hidden count can be worked out from the rest, is
+  ``analysis.patterns``. At commune level these indicators are shown as
+  totals only.
 - Denominators a case record cannot give: DR-13, DR-17 and PR-02 divide by the
   communes of the 2016-2020 list in the unit (156 for the province); a
   commune without an assessment counts as not meeting the criterion. CP-02
@@ -35,33 +37,41 @@ Counting rules:
 """
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from analysis import population
 from analysis.catalogue import NO_SOURCE_VI, Indicator, load_catalogue
+from analysis.counting import (
+    APPROVED_ONLY,
+    NOT_REJECTED,
+    Run,
+    Spec,
+    cube,
+    expand,
+    full_years,
+    has_breakdowns,
+    select,
+    status_cubes,
+)
 from analysis.forms import (
     CHILD,
     COMMUNE,
-    DELETED,
     SEX_LABELS,
-    STATE_NAMES,
     TIP,
     PreparedForm,
     age_labels,
     prepare_form,
 )
+from analysis.patterns import families, hidden_cells
 from analysis.periods import Period, parse_period
 from analysis.progress import compare_with, progress
-from analysis.suppression import NOT_SUPPRESSED, PRIMARY, hierarchy_groups, suppress
 from analysis.units import PROVINCE_CODE, PROVINCE_NAME, Units, load_units
 
 LEVELS = ("province", "district", "commune")
 DEFAULT_THRESHOLD = 5
-EPOCH = date(1970, 1, 1)
 
 STATUS_VI = {
     "ok": "",
@@ -72,19 +82,6 @@ STATUS_VI = {
     "no_data": "chưa có dữ liệu",
     "annual_only": "số liệu theo năm: kỳ không trọn năm",
 }
-BREAKDOWN_VI = {"total": "Tổng", "sex": "Giới tính", "age_group": "Nhóm tuổi"}
-
-
-@dataclass(frozen=True)
-class Spec:
-    """How one form-sourced indicator is counted."""
-
-    code: str
-    form: str
-    date: str | None  # the column that places a record in a period
-    denominator: str  # "records", "none", "communes", "population", "previous"
-    aggregate: str = "latest"  # annual form: "sum" over years or "latest" year
-    sensitive: bool = False  # small-cell suppression applies
 
 
 SPECS = {
@@ -118,29 +115,13 @@ SPECS = {
 }
 
 
+FAMILIES = families(SPECS.values())
+
+
 @dataclass
 class IndicatorResult:
     frame: pd.DataFrame
     warnings: list[str]
-    # The submissions counted in at least one cell (snapshot provenance):
-    # xml_form_id, submission_id, instance_id, review_state.
-    inputs: pd.DataFrame | None = None
-
-
-@dataclass
-class _Run:
-    """What one call shares between indicators and periods."""
-
-    prepared: dict[str, PreparedForm]
-    units: Units
-    allowed: np.ndarray  # allowed[state] -> counted
-    threshold: int
-    population: pd.DataFrame
-    levels: tuple[str, ...]
-    start_values: Mapping[str, tuple[int, float]]
-    used: dict[str, np.ndarray] | None
-    cache: dict = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
 
 
 def prepare_tables(
@@ -164,7 +145,6 @@ def compute_indicators(
     child_population: pd.DataFrame | None = None,
     codes: Iterable[str] | None = None,
     start_values: Mapping[str, tuple[int, float]] | None = None,
-    collect_inputs: bool = False,
     prepared: Mapping[str, PreparedForm] | None = None,
 ) -> IndicatorResult:
     """Compute indicators; ``level`` is one of LEVELS or "all"."""
@@ -172,19 +152,16 @@ def compute_indicators(
         raise ValueError(f"level {level!r}: choose province, district or commune")
     if threshold < 1:
         raise ValueError(f"threshold {threshold}: it must be 1 or more")
-    units = load_units()
     prepared = dict(prepared) if prepared is not None else prepare_tables(tables or {})
-    run = _Run(
+    run = Run(
         prepared=prepared,
-        units=units,
-        allowed=np.array([True, include_pending, False, False]),
+        units=load_units(),
+        allowed=NOT_REJECTED if include_pending else APPROVED_ONLY,
         threshold=threshold,
         population=_population(child_population, tables, include_pending),
         levels=LEVELS if level == "all" else (level,),
         start_values=start_values or {},
-        used={f: np.zeros(p.n, dtype=bool) for f, p in prepared.items()}
-        if collect_inputs
-        else None,
+        periods=tuple(parse_period(p) if isinstance(p, str) else p for p in periods),
     )
     for form in (CHILD, COMMUNE, TIP):
         if form not in prepared:
@@ -196,31 +173,28 @@ def compute_indicators(
     unknown = sorted(set(wanted) - set(catalogue))
     if unknown:
         raise ValueError(f"unknown indicator code(s) {unknown}")
-    frames = []
-    for text in periods:
-        period = parse_period(text) if isinstance(text, str) else text
-        for code in wanted:
-            frames.append(_indicator_rows(run, catalogue[code], period))
-    return IndicatorResult(_frame(frames), _unique(run.warnings), _inputs(run))
+    blocks = [
+        _indicator_rows(run, catalogue[code], period)
+        for period in run.periods
+        for code in wanted
+    ]
+    return IndicatorResult(_frame(blocks), _unique(run.warnings))
 
 
 def _unique(items: list[str]) -> list[str]:
     return list(dict.fromkeys(items))
 
 
-def _inputs(run: _Run) -> pd.DataFrame | None:
-    if run.used is None:
-        return None
-    parts = []
-    for form, used in run.used.items():
-        ids = run.prepared[form].ids(np.flatnonzero(used))
-        ids.insert(0, "xml_form_id", form)
-        parts.append(ids)
-    columns = ["xml_form_id", "submission_id", "instance_id", "review_state"]
-    if not parts:
-        return pd.DataFrame(columns=columns)
-    inputs = pd.concat(parts, ignore_index=True)
-    return inputs.sort_values(columns[:2], ignore_index=True)
+def child_population_for(
+    tables: Mapping[str, pd.DataFrame] | None, *, include_pending: bool
+) -> pd.DataFrame:
+    """CP-02's children under 16 per commune and year, from the reference
+    table and the commune assessments among ``tables``."""
+    return population.child_population(
+        population.reference_table(),
+        (tables or {}).get(COMMUNE),
+        include_pending=include_pending,
+    )
 
 
 def _population(
@@ -229,11 +203,7 @@ def _population(
     include_pending: bool,
 ) -> pd.DataFrame:
     if frame is None:
-        frame = population.child_population(
-            population.reference_table(),
-            (tables or {}).get(COMMUNE),
-            include_pending=include_pending,
-        )
+        frame = child_population_for(tables, include_pending=include_pending)
     missing = {"commune_code", "year", "children_under16"} - set(frame.columns)
     if missing:
         raise ValueError(
@@ -243,127 +213,17 @@ def _population(
     return frame.astype({"commune_code": str})
 
 
-# Selecting the records of a period ------------------------------------------
-
-
-def _day(value: date) -> int:
-    return (value - EPOCH).days
-
-
-def _full_years(period: Period) -> tuple[int, int]:
-    first = period.start.year + (period.start != date(period.start.year, 1, 1))
-    last = period.end.year - (period.end != date(period.end.year, 12, 31))
-    return first, last
-
-
-def _in_period(run: _Run, prep: PreparedForm, spec: Spec, period: Period):
-    """Which records the period holds, by the spec's date (once per run)."""
-    key = ("in_period", prep.form, spec.date, period)
-    if key not in run.cache:
-        run.cache[key] = _period_mask(prep, spec, period)
-    return run.cache[key]
-
-
-def _period_mask(prep: PreparedForm, spec: Spec, period: Period) -> np.ndarray:
-    if prep.form == COMMUNE:
-        first, last = _full_years(period)
-        return (prep.year >= first) & (prep.year <= last)
-    days = prep.days[spec.date]
-    return (days >= _day(period.start)) & (days <= _day(period.end))
-
-
-def _select(run: _Run, spec: Spec, period: Period) -> np.ndarray:
-    """Row indices counted: allowed states, in the period, latest per case
-    (per commune and year for annual sums)."""
-    key = ("select", spec.form, spec.date, spec.aggregate, period)
-    if key in run.cache:
-        return run.cache[key]
-    prep = run.prepared[spec.form]
-    # Prepared rows are already in case, date, submission order.
-    counted = run.cache.get(("counted", prep.form))
-    if counted is None:
-        counted = run.cache[("counted", prep.form)] = run.allowed[prep.state]
-    rows = np.flatnonzero(_in_period(run, prep, spec, period) & counted)
-    case = prep.case[rows]
-    last = np.ones(len(rows), dtype=bool)
-    last[:-1] = case[1:] != case[:-1]
-    if prep.form == COMMUNE and spec.aggregate == "sum":
-        year = prep.year[rows]
-        last[:-1] |= year[1:] != year[:-1]
-        _warn_duplicates(run, rows, last, prep)
-    run.cache[key] = rows[last]
-    return rows[last]
-
-
-def _warn_duplicates(run: _Run, rows, last, prep: PreparedForm) -> None:
-    duplicates = len(rows) - int(last.sum())
-    if duplicates:
-        run.warnings.append(
-            f"{prep.form}: {duplicates} extra submission(s) for a commune-year "
-            "already assessed; only the latest submission counts"
-        )
-
-
-def _cube(run: _Run, prep: PreparedForm, rows: np.ndarray, weights) -> np.ndarray:
-    shape = (run.units.n_slots, prep.n_sex, prep.n_age)
-    keys = _keys(run, prep, rows)
-    w = None if weights is None else weights[rows]
-    counts = np.bincount(keys, weights=w, minlength=int(np.prod(shape)))
-    return counts.astype(float).reshape(shape)
-
-
-def _keys(run: _Run, prep: PreparedForm, rows: np.ndarray) -> np.ndarray:
-    """The cell keys of selected rows, gathered once per selection."""
-    cache_key = ("keys", prep.form, id(rows))
-    if cache_key not in run.cache:
-        run.cache[cache_key] = (rows, prep.key[rows])
-    return run.cache[cache_key][1]
-
-
-def _status_cubes(run: _Run, spec: Spec, period: Period) -> list[np.ndarray]:
-    """Submissions of the form in the period (not deleted), by review state."""
-    key = ("status", spec.form, spec.date, period)
-    if key not in run.cache:
-        prep = run.prepared[spec.form]
-        live = prep.state != DELETED
-        rows = np.flatnonzero(_in_period(run, prep, spec, period) & live)
-        size = run.units.n_slots * prep.n_sex * prep.n_age
-        keys = prep.state[rows].astype(np.int64) * size + prep.key[rows]
-        counts = np.bincount(keys, minlength=len(STATE_NAMES) * size).astype(float)
-        shape = (run.units.n_slots, prep.n_sex, prep.n_age)
-        run.cache[key] = [c.reshape(shape) for c in np.split(counts, len(STATE_NAMES))]
-    return run.cache[key]
-
-
-# From commune slots to every unit and breakdown ------------------------------
-
-
-def _expand(units: Units, cube: np.ndarray, breakdowns: bool) -> np.ndarray:
-    """Cells laid out as geo * n_breakdowns + breakdown (see suppression)."""
-    flat = cube.reshape(cube.shape[0], -1)
-    missing = np.isnan(flat)
-    district = units.district_matrix @ (np.where(missing, 0.0, flat))
-    if missing.any():
-        # A district with a commune lacking a figure has no figure (0 x NaN
-        # would spread NaN to every district in a plain product).
-        district[(units.district_matrix @ missing) > 0] = np.nan
-    district = district.reshape(-1, *cube.shape[1:])
-    geo = np.concatenate([cube.sum(axis=0, keepdims=True), district, cube])
-    total = geo.sum(axis=(1, 2))[:, None]
-    if not breakdowns:
-        return total.ravel()
-    return np.concatenate([total, geo.sum(axis=2), geo.sum(axis=1)], axis=1).ravel()
+# Numerators and denominators ------------------------------------------------
 
 
 def _fixed_denominator(units: Units, per_slot: np.ndarray, n_breakdowns: int):
-    cube = per_slot.reshape(-1, 1, 1)
-    total = _expand(units, cube, breakdowns=False)
+    total = expand(units, per_slot.reshape(-1, 1, 1), breakdowns=False)
     cells = np.full((len(total), n_breakdowns), np.nan)
     cells[:, 0] = total
     return cells.ravel()
 
 
-def _population_per_slot(run: _Run, period: Period) -> np.ndarray:
+def _population_per_slot(run: Run, period: Period) -> np.ndarray:
     units = run.units
     year = period.end.year
     rows = run.population[run.population["year"].astype(int) == year]
@@ -375,33 +235,50 @@ def _population_per_slot(run: _Run, period: Period) -> np.ndarray:
     return per_slot
 
 
-def _counts(run: _Run, spec: Spec, period: Period, breakdowns: bool, n_b: int):
-    """Numerator and denominator cells, and the counts suppression looks at."""
+def _counts(run: Run, spec: Spec, period: Period, breakdowns: bool, n_b: int):
+    """Numerator and denominator cells."""
     prep = run.prepared[spec.form]
-    rows = _select(run, spec, period)
-    if run.used is not None:
-        run.used[spec.form][rows] = True
-    num = _expand(run.units, _cube(run, prep, rows, prep.values[f"{spec.code}:num"]),
-                  breakdowns)  # fmt: skip
+    rows = select(run, spec, period)
+    num_cube = cube(run, prep, rows, prep.values[f"{spec.code}:num"])
+    num = expand(run.units, num_cube, breakdowns)
     if spec.denominator == "records":
-        den_cube = _cube(run, prep, rows, prep.values[f"{spec.code}:den"])
-        den = _expand(run.units, den_cube, breakdowns)
-        return num, den, [num, den]
+        den_cube = cube(run, prep, rows, prep.values[f"{spec.code}:den"])
+        return num, expand(run.units, den_cube, breakdowns)
     if spec.denominator == "communes":
         real = run.units.slot_real.astype(float)
-        return num, _fixed_denominator(run.units, real, n_b), [num]
+        return num, _fixed_denominator(run.units, real, n_b)
     if spec.denominator == "population":
         per_slot = _population_per_slot(run, period)
-        return num, _fixed_denominator(run.units, per_slot, n_b), [num]
+        return num, _fixed_denominator(run.units, per_slot, n_b)
     if spec.denominator == "previous":
-        before = period.year_earlier()
-        earlier = _select(run, spec, before)
-        if run.used is not None:
-            run.used[spec.form][earlier] = True
-        prev_cube = _cube(run, prep, earlier, prep.values[f"{spec.code}:num"])
-        prev = _expand(run.units, prev_cube, breakdowns)
-        return num - prev, prev, [num, prev]
-    return num, np.full(len(num), np.nan), [num]
+        earlier = select(run, spec, period.year_earlier())
+        prev_cube = cube(run, prep, earlier, prep.values[f"{spec.code}:num"])
+        prev = expand(run.units, prev_cube, breakdowns)
+        return num - prev, prev
+    return num, np.full(len(num), np.nan)
+
+
+def _hidden(run: Run, spec: Spec, period: Period, n_cells: int):
+    """What small-cell suppression hides (analysis.patterns): the cells, and
+    their review-state counts (a row per state); for a growth rate, what
+    either the period or the year-earlier period hides."""
+    nothing = np.zeros(n_cells, dtype=bool)
+    if not spec.sensitive:
+        return nothing, np.zeros((3, n_cells), dtype=bool)
+    family = next(f for f in FAMILIES if spec in f.specs)
+    key = ("hidden", family.key)
+    if key not in run.cache:
+        run.cache[key] = hidden_cells(run, family, run.periods)
+    spans = [(period.start, period.end)]
+    if spec.denominator == "previous":
+        earlier = period.year_earlier()
+        spans.append((earlier.start, earlier.end))
+    parts = [run.cache[key][span] for span in spans]
+    cells = np.logical_or.reduce([p.cells for p in parts])
+    states = cells
+    if parts[0].states is not None:
+        states = np.logical_or.reduce([p.states for p in parts]) | cells
+    return cells, np.tile(states, (3, 1))
 
 
 # Rows ------------------------------------------------------------------------
@@ -409,7 +286,7 @@ def _counts(run: _Run, spec: Spec, period: Period, breakdowns: bool, n_b: int):
 
 def _layout(units: Units, prep: PreparedForm):
     """Labels of the cells: geo and breakdown of each position."""
-    breakdowns = prep.n_sex > 1 or prep.n_age > 1
+    breakdowns = has_breakdowns(prep)
     kinds, groups = ["total"], [""]
     if breakdowns:
         kinds += ["sex"] * prep.n_sex + ["age_group"] * prep.n_age
@@ -428,32 +305,23 @@ def _geo_labels(units: Units):
     return levels, codes, names, parent, np.asarray(real)
 
 
-def _indicator_rows(run: _Run, ind: Indicator, period: Period) -> "Block":
+def _indicator_rows(run: Run, ind: Indicator, period: Period) -> "Block":
     spec = SPECS.get(ind.code)
     if spec is None or spec.form not in run.prepared:
         return _no_source_rows(run, ind, period, spec)
     prep = run.prepared[spec.form]
     breakdowns, kinds, groups = _layout(run.units, prep)
-    n_b = len(kinds)
-    num, den, counts = _counts(run, spec, period, breakdowns, n_b)
+    num, den = _counts(run, spec, period, breakdowns, len(kinds))
     status_counts = [
-        _expand(run.units, c, breakdowns) for c in _status_cubes(run, spec, period)
+        expand(run.units, c, breakdowns) for c in status_cubes(run, spec, period)
     ]
-    hidden = _suppression(run, spec, counts, prep, n_b)
+    hidden, hidden_states = _hidden(run, spec, period, len(num))
+    status_counts = [
+        np.where(h, np.nan, c)
+        for h, c in zip(hidden_states, status_counts, strict=True)
+    ]
     return _assemble(run, ind, spec, period, num, den, status_counts, hidden,
                      kinds, groups)  # fmt: skip
-
-
-def _suppression(run: _Run, spec: Spec, counts, prep: PreparedForm, n_b: int):
-    if not spec.sensitive:
-        return np.zeros(len(counts[0]), dtype=np.int8)
-    groups = hierarchy_groups(
-        tuple(int(d) for d in run.units.slot_district),
-        run.units.n_districts,
-        prep.n_sex if n_b > 1 else 1,
-        prep.n_age if n_b > 1 else 1,
-    )
-    return suppress(counts, groups, run.threshold)
 
 
 def _values(ind: Indicator, num: np.ndarray, den: np.ndarray):
@@ -471,7 +339,7 @@ COLUMNS = (
     "indicator", "name_vi", "name_en", "factor", "period", "period_start",
     "period_end", "level", "unit_code", "unit_name", "parent_code", "breakdown",
     "group", "numerator", "denominator", "value", "status", "status_vi",
-    "suppression", "n_approved", "n_pending", "n_rejected", "target",
+    "n_approved", "n_pending", "n_rejected", "target",
     "target_compared", "target_section", "other_targets", "gap", "on_track",
 )  # fmt: skip
 Block = dict[str, np.ndarray]
@@ -501,7 +369,7 @@ def _frame(blocks: list[Block]) -> pd.DataFrame:
     return frame
 
 
-def _labels(run: _Run) -> dict[str, np.ndarray]:
+def _labels(run: Run) -> dict[str, np.ndarray]:
     if "labels" not in run.cache:
         levels, codes, names, parent, real = _geo_labels(run.units)
         run.cache["labels"] = {
@@ -517,26 +385,25 @@ def _labels(run: _Run) -> dict[str, np.ndarray]:
 def _assemble(run, ind, spec, period, num, den, status_counts, hidden, kinds, groups):
     n_b = len(kinds)
     value, status = _values(ind, num, den)
-    if spec.form == COMMUNE and _full_years(period)[0] > _full_years(period)[1]:
+    if spec.form == COMMUNE and full_years(period)[0] > full_years(period)[1]:
         num, den = np.full(len(num), np.nan), np.full(len(num), np.nan)
         value = np.full(len(num), np.nan)
         status[:] = "annual_only"
-    suppressed = hidden != NOT_SUPPRESSED
-    num, den, value = (np.where(suppressed, np.nan, a) for a in (num, den, value))
-    status[suppressed] = "suppressed"
-    state_counts = [np.where(suppressed, np.nan, c) for c in status_counts]
-    if spec.sensitive:
-        state_counts = [
-            np.where((c > 0) & (c < run.threshold), np.nan, c) for c in state_counts
-        ]
+    num, den, value = (np.where(hidden, np.nan, a) for a in (num, den, value))
+    status[hidden] = "suppressed"
 
     labels = _labels(run)
     n_geo = len(labels["level"])
     geo = np.repeat(np.arange(n_geo), n_b)
     keep = np.isin(labels["level"][geo], run.levels)
-    # Extra "not known" units appear only when they hold something.
-    has_data = (sum(status_counts) > 0) | suppressed
-    keep &= labels["real"][geo] | has_data
+    if spec.sensitive:
+        # Communes by total only; every "not known" unit listed, since one
+        # shown only when it holds something would say so.
+        commune = labels["level"][geo] == "commune"
+        keep &= ~commune | (np.tile(np.asarray(kinds), n_geo) == "total")
+    else:
+        # Extra "not known" units appear only when they hold something.
+        keep &= labels["real"][geo] | (sum(status_counts) > 0)
     n = int(keep.sum())
     block = {
         name: labels[name][geo][keep]
@@ -549,12 +416,9 @@ def _assemble(run, ind, spec, period, num, den, status_counts, hidden, kinds, gr
         denominator=den[keep],
         value=value[keep],
         status=status[keep],
-        suppression=np.where(
-            hidden == PRIMARY, "primary", np.where(suppressed, "complementary", "")
-        ).astype(object)[keep],
-        n_approved=state_counts[0][keep],
-        n_pending=state_counts[1][keep],
-        n_rejected=state_counts[2][keep],
+        n_approved=status_counts[0][keep],
+        n_pending=status_counts[1][keep],
+        n_rejected=status_counts[2][keep],
     )
     return _with_progress(run, ind, period, block, n)
 
@@ -563,7 +427,7 @@ def _constant(n: int, value) -> np.ndarray:
     return np.full(n, value, dtype=object)
 
 
-def _with_progress(run: _Run, ind: Indicator, period: Period, block, n) -> Block:
+def _with_progress(run: Run, ind: Indicator, period: Period, block, n) -> Block:
     comparison = compare_with(ind, period, run.start_values.get(ind.code))
     gap, on_track = progress(block["value"].astype(float), comparison)
     target = np.full(n, np.nan if comparison.figure is None else comparison.figure)
@@ -595,7 +459,7 @@ def _with_progress(run: _Run, ind: Indicator, period: Period, block, n) -> Block
     return block
 
 
-def _no_source_rows(run: _Run, ind: Indicator, period: Period, spec) -> Block:
+def _no_source_rows(run: Run, ind: Indicator, period: Period, spec) -> Block:
     status = "no_source" if spec is None else "no_data"
     if spec is not None:
         run.warnings.append(f"{ind.code}: form {spec.form} has no table yet")
@@ -610,7 +474,6 @@ def _no_source_rows(run: _Run, ind: Indicator, period: Period, spec) -> Block:
         "denominator": np.full(1, np.nan),
         "value": np.full(1, np.nan),
         "status": _constant(1, status),
-        "suppression": _constant(1, ""),
         "n_approved": np.full(1, np.nan),
         "n_pending": np.full(1, np.nan),
         "n_rejected": np.full(1, np.nan),
@@ -623,6 +486,7 @@ __all__ = [
     "LEVELS",
     "SPECS",
     "IndicatorResult",
+    "child_population_for",
     "compute_indicators",
     "prepare_tables",
 ]

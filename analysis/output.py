@@ -6,7 +6,6 @@ keyboards and Excel expect. The terminal table shows the total of each unit;
 CSV and JSON also carry the sex and age-group cells.
 """
 
-import hashlib
 import io
 import json
 import math
@@ -31,7 +30,6 @@ HEADINGS_VI = {
     "value": "Giá trị",
     "factor": "Đơn vị tính",
     "status_vi": "Ghi chú",
-    "suppression": "Ẩn ô nhỏ",
     "n_approved": "Số phiếu đã duyệt",
     "n_pending": "Số phiếu chờ duyệt",
     "n_rejected": "Số phiếu bị từ chối",
@@ -48,6 +46,8 @@ TABLE_COLUMNS = (
     "gap", "on_track", "n_approved", "n_pending", "n_rejected", "status_vi",
 )  # fmt: skip
 LEVEL_VI = {"province": "Tỉnh", "district": "Huyện", "commune": "Xã"}
+BREAKDOWN_VI = {"total": "Tổng", "sex": "Giới tính", "age_group": "Nhóm tuổi"}
+FACTOR_VI = {"percent": "%", "count": "số lượng"}
 ON_TRACK_VI = {True: "Có", False: "Không"}
 
 
@@ -57,8 +57,13 @@ def _nfc(value):
 
 def vietnamese_frame(frame: pd.DataFrame) -> pd.DataFrame:
     shown = frame[[c for c in HEADINGS_VI if c in frame.columns]].copy()
-    if "level" in shown:
-        shown["level"] = shown["level"].map(LEVEL_VI).fillna(shown["level"])
+    for column, words in (
+        ("level", LEVEL_VI),
+        ("breakdown", BREAKDOWN_VI),
+        ("factor", FACTOR_VI),
+    ):
+        if column in shown:
+            shown[column] = shown[column].map(words).fillna(shown[column])
     if "on_track" in shown:
         shown["on_track"] = shown["on_track"].map(
             lambda v: ON_TRACK_VI.get(v, "") if v is not None else ""
@@ -121,17 +126,3 @@ def to_table(frame: pd.DataFrame) -> str:
             )
         )
     return "\n".join(lines)
-
-
-def fingerprint(inputs: pd.DataFrame, parameters: dict) -> str:
-    """SHA-256 of the exact submissions used (form, submission_id,
-    instance_id, review_state, in order) and the parameters: the same data and
-    parameters give the same hash, any edit or review change another."""
-    digest = hashlib.sha256()
-    digest.update(json.dumps(parameters, sort_keys=True, default=str).encode())
-    columns = ["xml_form_id", "submission_id", "instance_id", "review_state"]
-    ordered = inputs.sort_values(columns[:2])[columns]
-    for row in ordered.itertuples(index=False):
-        line = "\t".join("" if v is None or v != v else str(v) for v in row)
-        digest.update(line.encode() + b"\n")
-    return digest.hexdigest()
