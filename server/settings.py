@@ -5,7 +5,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Values a developer might copy from an example file; refused outside development.
@@ -33,6 +33,11 @@ class Settings(BaseSettings):
     central_timeout: float = 60.0
 
     secret_key: SecretStr | None = None
+
+    # Counts of abused children and trafficking victims from 1 to this less
+    # one are hidden in every output. A deployment setting, never a request
+    # parameter: two thresholds side by side would show what each hides.
+    suppression_threshold: int = Field(default=5, ge=3)
 
     host: str = "127.0.0.1"
     port: int = 8000

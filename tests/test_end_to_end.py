@@ -57,8 +57,8 @@ def test_forms_to_indicators__every_part_agrees_on_every_column(
     run_pull(session=session, settings=settings)
     status = {s["xml_form_id"]: s for s in form_status(session=session)}
     # Threshold 1: no small-cell suppression, so every count can be read.
-    query = Query(periods=(str(YEAR),), level="province", threshold=1)
-    result = compute(session=session, query=query)
+    query = Query(periods=(str(YEAR),), level="province")
+    result = compute(session=session, query=query, threshold=1)
 
     for xml_form_id, count in COUNTS.items():
         assert status[xml_form_id]["counts"]["normalized"] == count

@@ -17,6 +17,7 @@ from sqlmodel import Session
 from analysis.output import to_csv, to_json, to_table
 from server.db import get_engine
 from server.errors import InvalidInput
+from server.settings import get_settings
 
 app = typer.Typer(
     help="The plan's indicators against their targets.",
@@ -32,13 +33,17 @@ FORMAT = typer.Option("table", "--format", help="table, csv or json.")
 PENDING = typer.Option(
     False, "--include-pending", help="Count every submission not rejected."
 )
-THRESHOLD = typer.Option(5, "--threshold", help="Suppress counts below this.")
 
 
-def _query(periods, level, include_pending, threshold):
+def _query(periods, level, include_pending):
     from server.indicators.service import Query
 
-    return Query(tuple(periods), level, include_pending, threshold)
+    return Query(tuple(periods), level, include_pending)
+
+
+def _threshold() -> int:
+    """The deployment's suppression threshold (TROGIUP_SUPPRESSION_THRESHOLD)."""
+    return get_settings().suppression_threshold
 
 
 def _emit(frame: pd.DataFrame, warnings: list[str], format: str) -> None:
@@ -62,7 +67,6 @@ def indicators(
     level: str = LEVEL,
     format: str = FORMAT,
     include_pending: bool = PENDING,
-    threshold: int = THRESHOLD,
 ) -> None:
     """Compute the indicators for the periods asked (every indicator of the
     plan; those without a data source are listed as such)."""
@@ -70,9 +74,9 @@ def indicators(
         return
     from server.indicators.service import compute
 
-    query = _query(period, level, include_pending, threshold)
+    query = _query(period, level, include_pending)
     with Session(get_engine()) as session:
-        result = compute(session=session, query=query)
+        result = compute(session=session, query=query, threshold=_threshold())
     _emit(result.frame, result.warnings, format)
 
 
@@ -81,14 +85,15 @@ def snapshot(
     period: list[str] = PERIOD,
     level: str = LEVEL,
     include_pending: bool = PENDING,
-    threshold: int = THRESHOLD,
 ) -> None:
-    """Freeze the figures and the exact submissions they came from."""
+    """Freeze the figures and the exact inputs they came from."""
     from server.indicators.service import create_snapshot
 
-    query = _query(period, level, include_pending, threshold)
+    query = _query(period, level, include_pending)
     with Session(get_engine()) as session:
-        frozen = create_snapshot(session=session, query=query, actor=_actor())
+        frozen = create_snapshot(
+            session=session, query=query, threshold=_threshold(), actor=_actor()
+        )
         session.commit()
         typer.echo(
             f"snapshot {frozen.id}: {frozen.n_inputs} submissions, "
@@ -117,7 +122,8 @@ def show_snapshot(snapshot_id: int, format: str = FORMAT) -> None:
 
 @app.command("verify-snapshot")
 def verify_snapshot(snapshot_id: int) -> None:
-    """Whether today's data would give the snapshot's figures again."""
+    """Whether the snapshot's inputs still give its figures, and whether
+    today's data give the same; exits 1 when today's differ."""
     from server.indicators.service import verify_snapshot as verify
 
     with Session(get_engine()) as session:

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, LargeBinary
 from sqlmodel import Field, SQLModel
 
 from server.db import AwareDateTime, utcnow
@@ -13,13 +13,13 @@ class IndicatorSnapshot(SQLModel, table=True):
     """Indicator values as computed once, kept so a reported figure can be
     shown again and checked against the data.
 
-    ``inputs`` lists every submission counted, as
-    ``[xml_form_id, submission_id, instance_id, review_state]``; ``data_hash``
-    is the SHA-256 of that list and the parameters (analysis.output.fingerprint).
-    Recomputing later gives the same hash only if no counted submission was
-    edited, re-reviewed or deleted since and none was added. Snapshots hold ids
-    and aggregate figures after suppression, never an answer that identifies
-    a person.
+    ``inputs`` is what the counting read, frozen (analysis.frozen: each
+    form's records as prepared, with the ids of every submission version and
+    its review state, and the child population table); ``data_hash`` is the
+    SHA-256 of those bytes and the parameters. The figures can be computed
+    again from ``inputs`` at any time. Neither holds an answer that names a
+    person: the records are reduced to commune, sex, age group, dates and
+    per-indicator flags, and the figures are stored after suppression.
     """
 
     __tablename__ = "indicator_snapshot"
@@ -33,6 +33,6 @@ class IndicatorSnapshot(SQLModel, table=True):
     threshold: int
     data_hash: str = Field(max_length=64, index=True)
     n_inputs: int
-    inputs: list[list[Any]] = Field(default_factory=list, sa_column=Column(JSON))
+    inputs: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     results: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
     warnings: list[str] = Field(default_factory=list, sa_column=Column(JSON))

@@ -8,7 +8,7 @@ from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel
 
 from analysis.output import records, to_csv, to_table
-from server.deps import SessionDep
+from server.deps import SessionDep, SettingsDep
 from server.errors import InvalidInput
 from server.indicators import service
 
@@ -19,23 +19,25 @@ class SnapshotRequest(BaseModel):
     period: list[str]
     level: str = "district"
     include_pending: bool = False
-    threshold: int = 5
 
 
 @router.get("")
 def indicators(
     session: SessionDep,
+    settings: SettingsDep,
     period: Annotated[list[str], Query()],
     level: str = "district",
     format: str = "json",
     include_pending: bool = False,
-    threshold: int = 5,
 ) -> Any:
-    """Same parameters as ``trogiup indicators``; ``period`` may repeat."""
+    """Same parameters as ``trogiup indicators``; ``period`` may repeat. The
+    suppression threshold is the deployment's, not the caller's."""
     if format not in ("json", "csv", "table"):
         raise InvalidInput(f"format {format!r}: choose json, csv or table")
-    query = service.Query(tuple(period), level, include_pending, threshold)
-    result = service.compute(session=session, query=query)
+    query = service.Query(tuple(period), level, include_pending)
+    result = service.compute(
+        session=session, query=query, threshold=settings.suppression_threshold
+    )
     if format == "csv":
         return Response(
             to_csv(result.frame),
@@ -48,11 +50,16 @@ def indicators(
 
 
 @router.post("/snapshots", status_code=201)
-def create_snapshot(body: SnapshotRequest, session: SessionDep) -> dict[str, Any]:
-    query = service.Query(
-        tuple(body.period), body.level, body.include_pending, body.threshold
+def create_snapshot(
+    body: SnapshotRequest, session: SessionDep, settings: SettingsDep
+) -> dict[str, Any]:
+    query = service.Query(tuple(body.period), body.level, body.include_pending)
+    snapshot = service.create_snapshot(
+        session=session,
+        query=query,
+        threshold=settings.suppression_threshold,
+        actor="api",
     )
-    snapshot = service.create_snapshot(session=session, query=query, actor="api")
     session.commit()
     return _summary(snapshot)
 
@@ -64,8 +71,15 @@ def show_snapshot(snapshot_id: int, session: SessionDep) -> dict[str, Any]:
         **_summary(snapshot),
         "indicators": snapshot.results,
         "warnings": snapshot.warnings,
-        "inputs": snapshot.inputs,
     }
+
+
+@router.get("/snapshots/{snapshot_id}/submissions")
+def snapshot_submissions(snapshot_id: int, session: SessionDep) -> dict[str, Any]:
+    """The submission versions the snapshot read, with their review states."""
+    snapshot = service.get_snapshot(session=session, snapshot_id=snapshot_id)
+    frame = service.snapshot_submissions(snapshot)
+    return {"submissions": records(frame)}
 
 
 @router.get("/snapshots/{snapshot_id}/verify")

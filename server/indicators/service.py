@@ -1,15 +1,26 @@
-"""Indicator services: compute from the typed tables, freeze a snapshot, show it.
+"""Indicator services: compute from the typed tables, freeze a snapshot, show
+it, check it. The CLI and the API call these; the counting is in analysis/.
 
-The CLI and the API call these; the counting itself is in analysis/.
+A snapshot keeps the frozen inputs (analysis.frozen) beside the figures, so
+a figure reported once is computed again from exactly what it came from.
 """
 
 import logging
 from dataclasses import dataclass
 
+import pandas as pd
 from sqlmodel import Session
 
-from analysis.indicators import LEVELS, IndicatorResult, compute_indicators
-from analysis.output import fingerprint, records
+from analysis.forms import PreparedForm
+from analysis.frozen import fingerprint, freeze, submissions, thaw
+from analysis.indicators import (
+    LEVELS,
+    IndicatorResult,
+    child_population_for,
+    compute_indicators,
+    prepare_tables,
+)
+from analysis.output import records
 from analysis.periods import PeriodError, parse_period
 from analysis.sources import read_form_tables
 from server.audit.service import record
@@ -18,21 +29,33 @@ from server.indicators.models import IndicatorSnapshot
 
 logger = logging.getLogger(__name__)
 
+# Rows compared by verify: what identifies a figure.
+FIGURE_KEY = ("indicator", "period", "level", "unit_code", "breakdown", "group")
+SHOWN_DIFFERENCES = 20
+
 
 @dataclass(frozen=True)
 class Query:
     periods: tuple[str, ...]
     level: str = "district"
     include_pending: bool = False
-    threshold: int = 5
 
-    def parameters(self) -> dict[str, object]:
+    def parameters(self, threshold: int) -> dict[str, object]:
         return {
             "periods": list(self.periods),
             "level": self.level,
             "include_pending": self.include_pending,
-            "threshold": self.threshold,
+            "threshold": threshold,
         }
+
+
+@dataclass
+class Inputs:
+    """What a computation reads: each form prepared, the child population."""
+
+    prepared: dict[str, PreparedForm]
+    population: pd.DataFrame
+    warnings: list[str]
 
 
 def validate(query: Query) -> Query:
@@ -49,41 +72,51 @@ def validate(query: Query) -> Query:
             f"level {query.level!r}: choose province, district, commune or all",
             parameter="level",
         )
-    if query.threshold < 1:
-        raise InvalidInput("threshold must be 1 or more", parameter="threshold")
     return query
 
 
-def compute(
-    *, session: Session, query: Query, collect_inputs: bool = False
-) -> IndicatorResult:
-    validate(query)
+def read_inputs(*, session: Session, include_pending: bool) -> Inputs:
     tables, warnings = read_form_tables(session.get_bind())
+    population = child_population_for(tables, include_pending=include_pending)
+    return Inputs(prepare_tables(tables), population, warnings)
+
+
+def _compute(inputs: Inputs, query: Query, threshold: int) -> IndicatorResult:
     result = compute_indicators(
-        tables,
+        prepared=inputs.prepared,
+        child_population=inputs.population,
         periods=list(query.periods),
         level=query.level,
         include_pending=query.include_pending,
-        threshold=query.threshold,
-        collect_inputs=collect_inputs,
+        threshold=threshold,
     )
-    result.warnings[:0] = warnings
+    result.warnings[:0] = inputs.warnings
     return result
 
 
-def create_snapshot(*, session: Session, query: Query, actor: str) -> IndicatorSnapshot:
-    """Compute and store the figures with the ids of every submission counted."""
-    result = compute(session=session, query=query, collect_inputs=True)
-    inputs = result.inputs
+def compute(*, session: Session, query: Query, threshold: int) -> IndicatorResult:
+    validate(query)
+    inputs = read_inputs(session=session, include_pending=query.include_pending)
+    return _compute(inputs, query, threshold)
+
+
+def create_snapshot(
+    *, session: Session, query: Query, threshold: int, actor: str
+) -> IndicatorSnapshot:
+    """Compute the figures and store them with the inputs they came from."""
+    validate(query)
+    inputs = read_inputs(session=session, include_pending=query.include_pending)
+    result = _compute(inputs, query, threshold)
+    blob = freeze(inputs.prepared, inputs.population)
     snapshot = IndicatorSnapshot(
         created_by=actor,
         periods=list(query.periods),
         level=query.level,
         include_pending=query.include_pending,
-        threshold=query.threshold,
-        data_hash=fingerprint(inputs, query.parameters()),
-        n_inputs=len(inputs),
-        inputs=[list(map(_plain, row)) for row in inputs.itertuples(index=False)],
+        threshold=threshold,
+        data_hash=fingerprint(blob, query.parameters(threshold)),
+        n_inputs=sum(p.n for p in inputs.prepared.values()),
+        inputs=blob,
         results=records(result.frame),
         warnings=result.warnings,
     )
@@ -98,16 +131,13 @@ def create_snapshot(*, session: Session, query: Query, actor: str) -> IndicatorS
         details={"data_hash": snapshot.data_hash, "n_inputs": snapshot.n_inputs},
     )
     logger.info(
-        "indicator snapshot %s: %s submissions, hash %s",
+        "indicator snapshot %s: %s submissions, %s bytes of inputs, hash %s",
         snapshot.id,
         snapshot.n_inputs,
+        len(blob),
         snapshot.data_hash,
     )
     return snapshot
-
-
-def _plain(value):
-    return None if value is None or value != value else str(value)
 
 
 def get_snapshot(*, session: Session, snapshot_id: int) -> IndicatorSnapshot:
@@ -117,26 +147,61 @@ def get_snapshot(*, session: Session, snapshot_id: int) -> IndicatorSnapshot:
     return snapshot
 
 
+def snapshot_submissions(snapshot: IndicatorSnapshot) -> pd.DataFrame:
+    """The submissions the snapshot read (form, submission, version, state)."""
+    prepared, _ = thaw(snapshot.inputs)
+    return submissions(prepared)
+
+
 def verify_snapshot(*, session: Session, snapshot_id: int) -> dict[str, object]:
-    """Recompute with the snapshot's parameters and compare the data hash: the
-    same hash means the same submissions, in the same versions and review
-    states, would give the same figures today."""
+    """Whether the snapshot's own inputs still give its figures (they should,
+    unless the counting rules changed since), and whether today's data give
+    the same figures; which figures differ, and which submissions."""
     snapshot = get_snapshot(session=session, snapshot_id=snapshot_id)
-    query = Query(
-        periods=tuple(snapshot.periods),
-        level=snapshot.level,
-        include_pending=snapshot.include_pending,
-        threshold=snapshot.threshold,
-    )
-    result = compute(session=session, query=query, collect_inputs=True)
-    now = fingerprint(result.inputs, query.parameters())
-    then = {tuple(row) for row in snapshot.inputs}
-    current = {tuple(map(_plain, row)) for row in result.inputs.itertuples(index=False)}
+    query = Query(tuple(snapshot.periods), snapshot.level, snapshot.include_pending)
+    prepared, population = thaw(snapshot.inputs)
+    frozen = Inputs(prepared, population, [])
+    again = _compute(frozen, query, snapshot.threshold)
+    current_inputs = read_inputs(session=session, include_pending=query.include_pending)
+    current = _compute(current_inputs, query, snapshot.threshold)
+    changed = _differences(snapshot.results, records(current.frame))
+    then, now = submissions(prepared), submissions(current_inputs.prepared)
     return {
         "snapshot_id": snapshot.id,
         "data_hash": snapshot.data_hash,
-        "current_hash": now,
-        "unchanged": now == snapshot.data_hash,
-        "no_longer_counted": len(then - current),
-        "newly_counted": len(current - then),
+        "reproduced": not _differences(snapshot.results, records(again.frame)),
+        "unchanged": not changed,
+        "figures_changed": len(changed),
+        "first_changes": changed[:SHOWN_DIFFERENCES],
+        "submissions_gone": _count_missing(then, now),
+        "submissions_new": _count_missing(now, then),
     }
+
+
+def _differences(before: list[dict], after: list[dict]) -> list[dict]:
+    """The figures whose row differs, or exists on one side only."""
+    keyed_before = {tuple(r[k] for k in FIGURE_KEY): r for r in before}
+    keyed_after = {tuple(r[k] for k in FIGURE_KEY): r for r in after}
+    found = []
+    for key in sorted(keyed_before.keys() | keyed_after.keys(), key=str):
+        old, new = keyed_before.get(key), keyed_after.get(key)
+        if old != new:
+            found.append(
+                {
+                    **dict(zip(FIGURE_KEY, key, strict=True)),
+                    "then": _figure(old),
+                    "now": _figure(new),
+                }
+            )
+    return found
+
+
+def _figure(row: dict | None) -> dict | None:
+    if row is None:
+        return None
+    return {k: row[k] for k in ("numerator", "denominator", "value", "status")}
+
+
+def _count_missing(left: pd.DataFrame, right: pd.DataFrame) -> int:
+    """Submission versions (with their review state) in left, not in right."""
+    return len(set(left.itertuples(index=False)) - set(right.itertuples(index=False)))

@@ -229,19 +229,6 @@ def test_month_and_round_periods__select_by_visit_date(tables):
     assert cell(campaign, "CP-01", "89")["period"] == "Đợt 1"
 
 
-def test_collect_inputs__lists_the_counted_submissions(tables):
-    result = compute_indicators(
-        tables, periods=["2026Q3"], codes=["CP-01"], collect_inputs=True
-    )
-
-    counted = result.inputs
-    assert set(counted["review_state"]) == {"approved"}
-    # Every approved Q3 record that is the latest of its case, whether or not it
-    # adds to the numerator: A's 20/08 record, B, C, H, I, J.
-    assert len(counted) == 6
-    assert counted["submission_id"].is_unique
-
-
 def test_edited_and_approved__counts_once_with_its_latest_answers():
     # The typed table holds an edited submission once, in its latest version.
     edited = f.child(is_csc="1", support_received="health", edits=2,

@@ -1,20 +1,16 @@
-"""Exports and the snapshot fingerprint."""
+"""Exports: CSV for Excel, JSON, the terminal table."""
 
 import json
 import unicodedata
 
-import pandas as pd
-
 from analysis.indicators import compute_indicators
-from analysis.output import fingerprint, to_csv, to_json, to_table
+from analysis.output import to_csv, to_json, to_table
 from tests.factories import indicators as f
 
 
 def _result(**kwargs):
     children = [f.child(is_csc="1", support_received="health")]
-    return compute_indicators(
-        f.tables(children=children), periods=["2026Q3"], collect_inputs=True, **kwargs
-    )
+    return compute_indicators(f.tables(children=children), periods=["2026Q3"], **kwargs)
 
 
 def test_csv__decomposed_vietnamese_in_data__written_as_nfc():
@@ -47,26 +43,12 @@ def test_table__unit_totals_only():
     assert len(lines) == 1 + len(totals)
 
 
-def test_fingerprint__same_data_same_hash__review_change_another():
-    inputs = _result().inputs
-    parameters = {"periods": ["2026Q3"]}
+def test_csv__cell_values_in_vietnamese_too():
+    result = _result()
 
-    same = fingerprint(inputs.sample(frac=1, random_state=1), parameters)
-    changed = inputs.copy()
-    changed.loc[0, "review_state"] = "rejected"
+    text = to_csv(result.frame).decode("utf-8-sig")
 
-    assert fingerprint(inputs, parameters) == same
-    assert fingerprint(changed, parameters) != same
-    assert fingerprint(inputs, {"periods": ["2026"]}) != same
-
-
-def test_fingerprint__lists_form_submission_instance_and_state():
-    inputs = _result().inputs
-
-    assert list(inputs.columns) == [
-        "xml_form_id",
-        "submission_id",
-        "instance_id",
-        "review_state",
-    ]
-    assert isinstance(inputs, pd.DataFrame) and len(inputs) == 1
+    rows = text.splitlines()
+    assert any(",Tổng," in r for r in rows) and any(",Giới tính," in r for r in rows)
+    assert ",percent," not in text and ",total," not in text
+    assert ",Tỉnh," in text and ",%," in text

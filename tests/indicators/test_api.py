@@ -139,22 +139,26 @@ def test_snapshot__frozen_figures_and_inputs__shown_again(client):
     snapshot_id = created.json()["id"]
 
     shown = client.get(f"/api/v1/indicators/snapshots/{snapshot_id}").json()
+    read = client.get(f"/api/v1/indicators/snapshots/{snapshot_id}/submissions")
 
     assert shown["data_hash"] == created.json()["data_hash"]
+    assert shown["threshold"] == 5
     row = _row(shown, "CP-01", "30280")
     assert (row["numerator"], row["denominator"]) == (4, 5)
-    states = {state for _, _, _, state in shown["inputs"]}
-    assert states == {"approved"}
-    instance_ids = {instance for _, _, instance, _ in shown["inputs"]}
-    assert "uuid:edited-v2" not in instance_ids
+    versions = {r["instance_id"]: r["review_state"] for r in read.json()["submissions"]}
+    assert versions["uuid:edited-v2"] == "edited"
+    assert len(versions) == 21  # every submission read, deleted ones too
 
 
-def test_snapshot_verify__review_change_after_snapshot__detected(client, form_tables):
+def test_snapshot_verify__review_change_after_snapshot__figures_that_moved_named(
+    client, form_tables
+):
     created = client.post(
         "/api/v1/indicators/snapshots", json={"period": ["2026Q3"], "level": "province"}
     ).json()
     unchanged = client.get(f"/api/v1/indicators/snapshots/{created['id']}/verify")
     assert unchanged.json()["unchanged"] is True
+    assert unchanged.json()["reproduced"] is True
 
     with form_tables.begin() as conn:
         conn.execute(
@@ -166,7 +170,53 @@ def test_snapshot_verify__review_change_after_snapshot__detected(client, form_ta
     changed = client.get(f"/api/v1/indicators/snapshots/{created['id']}/verify").json()
 
     assert changed["unchanged"] is False
-    assert changed["newly_counted"] == 1
+    assert changed["reproduced"] is True
+    assert (changed["submissions_gone"], changed["submissions_new"]) == (1, 1)
+    cp01 = next(
+        c for c in changed["first_changes"]
+        if c["indicator"] == "CP-01" and c["breakdown"] == "total"
+    )  # fmt: skip
+    assert (cp01["then"]["numerator"], cp01["now"]["numerator"]) == (4, 5)
+
+
+def test_snapshot__answers_changed_in_place__verify_names_the_figures(
+    client, form_tables
+):
+    # A fix re-normalized the typed rows: same submissions, same review states,
+    # other answers. The snapshot still gives its own figures; today's differ.
+    created = client.post(
+        "/api/v1/indicators/snapshots", json={"period": ["2026Q3"], "level": "province"}
+    ).json()
+    with form_tables.begin() as conn:
+        conn.execute(
+            text(
+                "UPDATE form_ag_child_case "
+                "SET support_received = 'none', support_received__none = TRUE"
+            )
+        )
+
+    outcome = client.get(f"/api/v1/indicators/snapshots/{created['id']}/verify").json()
+
+    assert outcome["reproduced"] is True and outcome["unchanged"] is False
+    assert (outcome["submissions_gone"], outcome["submissions_new"]) == (0, 0)
+
+
+def test_threshold__the_deployment_s_not_the_caller_s(form_tables, tmp_path):
+    app = create_app(make_settings(data_dir=tmp_path, suppression_threshold=8))
+
+    def session_override():
+        with Session(form_tables) as session:
+            yield session
+
+    app.dependency_overrides[database_session] = session_override
+    client = Client(app)
+    response = client.get(
+        "/api/v1/indicators",
+        params={"period": "2026Q3", "level": "district", "threshold": "1"},
+    )
+
+    # 7 abused children in 30283's district: shown at 5, hidden at 8.
+    assert _row(response.json(), "CP-04", "883")["status"] == "suppressed"
 
 
 def test_snapshot__unknown_id__404(client):
