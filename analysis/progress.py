@@ -16,8 +16,9 @@
   CP-02's baseline year is not stated), or a start value the caller observed
   (``start_values``); with neither, a value that already meets the target is
   on track and any other is undecided (None). Pro-rated count targets are
-  judged against the pro-rated figure. A directional target (CP-03: "reduce")
-  is never judged: None.
+  judged against the pro-rated figure. A directional target (CP-03: reduce
+  the growth of abused children) is on track when the value, a growth rate
+  against the same period a year earlier, is below zero; it has no gap.
 """
 
 from dataclasses import dataclass
@@ -85,6 +86,10 @@ def progress(
     n = len(values)
     on_track = np.full(n, None, dtype=object)
     target = comparison.target
+    if target is not None and target.comparator == "decrease":
+        for i in np.flatnonzero(~np.isnan(values)):
+            on_track[i] = bool(values[i] < 0)
+        return np.full(n, np.nan), on_track
     if target is None or comparison.figure is None:
         return np.full(n, np.nan), on_track
     sign = -1.0 if target.comparator == "<=" else 1.0

@@ -150,3 +150,30 @@ def test_progress__plan_period_as_round__full_count_target():
     comparison = compare_with(dr11, parse_period("Kế hoạch:2016-01-01..2020-12-31"))
 
     assert comparison.figure == pytest.approx(100)
+
+
+def test_progress__reduce_target__on_track_when_the_growth_is_below_zero():
+    cp03 = load_catalogue()["CP-03"]
+    comparison = compare_with(cp03, parse_period("2026Q3"))
+
+    gap, on_track = progress(np.array([-20.0, 0.0, 15.0, np.nan]), comparison)
+
+    assert list(on_track) == [True, False, False, None]
+    assert np.isnan(gap).all()
+
+
+def test_period__a_moment_in_utc__placed_by_its_vietnam_date():
+    # 30 September 20:00 UTC is 1 October 03:00 in Vietnam: Q4, not Q3.
+    late = pd.Timestamp("2026-09-30T20:00:00Z")
+    early = pd.Timestamp("2026-09-30T16:59:00Z")  # 23:59 in Vietnam: Q3
+    children = [
+        f.child(is_csc="1", support_received="health", visit_date=late),
+        f.child(is_csc="1", support_received="health", visit_date=early),
+    ]
+    tables = f.tables(children=children)
+
+    frame = compute_indicators(tables, periods=["2026Q3", "2026Q4"], threshold=1).frame
+
+    q3 = cell(frame, "CP-01", "89", period="2026Q3")
+    q4 = cell(frame, "CP-01", "89", period="2026Q4")
+    assert (q3["denominator"], q4["denominator"]) == (1, 1)

@@ -93,3 +93,31 @@ def test_verify_snapshot__unchanged_data__exit_zero(cli):
 
     assert verified.exit_code == 0
     assert json.loads(verified.stdout)["unchanged"] is True
+
+
+def test_cp02__denominator_from_the_commune_assessments_in_the_database(
+    engine, monkeypatch
+):
+    # Châu Đốc's seven communes each assessed for 2026 with 100 children under
+    # 16; 14 children in special circumstances among them: 14 / 700 = 2%.
+    from tests.factories import indicators as f
+
+    codes = ["30316", "30319", "30322", "30325", "30328", "30331", "30334"]
+    communes = [f.commune(commune=c, district="884", n_children_u16=100) for c in codes]
+    children = [
+        f.child(commune=c, district="884", is_csc="1") for c in codes for _ in range(2)
+    ]
+    names = f.create_form_tables(engine, f.tables(children=children, communes=communes))
+    monkeypatch.setattr(indicators_cli, "get_engine", lambda: engine)
+    try:
+        result = CliRunner().invoke(
+            app,
+            ["indicators", "--period", "2026", "--level", "district", "--format",
+             "json"],
+            catch_exceptions=False,
+        )  # fmt: skip
+    finally:
+        f.drop_tables(engine, names)
+
+    (row,) = _rows(json.loads(result.stdout), "CP-02", "884")
+    assert (row["numerator"], row["denominator"], row["value"]) == (14, 700, 2.0)
