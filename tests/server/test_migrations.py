@@ -4,7 +4,6 @@ them, on SQLite and on PostgreSQL."""
 import os
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import pytest
@@ -12,12 +11,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
-from sqlalchemy.exc import OperationalError
 from sqlmodel import SQLModel
 
 import server.models  # noqa: F401  (registers every table on SQLModel.metadata)
 from server.db import alembic_config, make_engine
-from tests.fixtures.db import POSTGRES_URL, unavailable
+from tests.fixtures.db import new_schema
 
 # The console script pip installed beside this interpreter.
 TROGIUP = Path(sys.executable).with_name("trogiup")
@@ -29,19 +27,8 @@ def empty_database_url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'empty.sqlite3'}"
         return
-    admin = make_engine(POSTGRES_URL)
-    schema = f"trogiup_cli_{uuid.uuid4().hex[:10]}"
-    try:
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except OperationalError as err:
-        admin.dispose()
-        unavailable("PostgreSQL", err)
-    separator = "&" if "?" in POSTGRES_URL else "?"
-    yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    with new_schema("trogiup_cli") as url:
+        yield url
 
 
 def _trogiup(*args: str, database_url: str, data_dir: Path):
