@@ -259,11 +259,12 @@ def _counts(run: Run, spec: Spec, period: Period, breakdowns: bool, n_b: int):
 
 
 def _hidden(run: Run, spec: Spec, period: Period, n_cells: int):
-    """What small-cell suppression hides (analysis.patterns): the cells, and
-    their review-state counts (a row per state); for a growth rate, what
-    either the period or the year-earlier period hides."""
-    nothing = np.zeros(n_cells, dtype=bool)
+    """What small-cell suppression hides (analysis.patterns): the cells'
+    figures as this run counts them, and their review-state counts (a row
+    per state); for a growth rate, what either the period or the
+    year-earlier period hides."""
     if not spec.sensitive:
+        nothing = np.zeros(n_cells, dtype=bool)
         return nothing, np.zeros((3, n_cells), dtype=bool)
     family = next(f for f in FAMILIES if spec in f.specs)
     key = ("hidden", family.key)
@@ -274,7 +275,8 @@ def _hidden(run: Run, spec: Spec, period: Period, n_cells: int):
         earlier = period.year_earlier()
         spans.append((earlier.start, earlier.end))
     parts = [run.cache[key][span] for span in spans]
-    cells = np.logical_or.reduce([p.cells for p in parts])
+    layer = "approved" if run.allowed == APPROVED_ONLY else "not_rejected"
+    cells = np.logical_or.reduce([getattr(p, layer) for p in parts])
     states = cells
     if parts[0].states is not None:
         states = np.logical_or.reduce([p.states for p in parts]) | cells

@@ -5,8 +5,9 @@ date make one *family* (CP-04 by visit_date; CP-03 by abuse_date; TV-01 to
 TV-06 by receipt_date). Every count a family publishes goes into one
 suppression (``analysis.suppression``): each indicator's numerator,
 denominator and their difference, counting approved submissions only and
-counting every one not rejected (so that the two settings of
-``include_pending`` cannot be set against each other), and the review-state
+counting every one not rejected, and the difference of the two (so that the
+two settings of ``include_pending`` cannot be set against each other to
+count the submissions awaiting review), and the review-state
 counts of its cells when no indicator outside the family shows them. A
 hidden cell is hidden for every indicator of the family: TV-02 and TV-06,
 which share their denominator, hide the same cells.
@@ -14,10 +15,11 @@ which share their denominator, hide the same cells.
 The pattern is decided for each calendar year the request touches, over all
 its months, quarters and the year itself, at every level and breakdown,
 whatever the caller asked for: two requests never show patterns that could be
-set side by side. A campaign round is added afterwards, over the years it
-touches, hiding its own cells only, as many as the years' patterns need.
-(Two different rounds asked for in two requests are not audited together:
-rounds are meant to be the campaign's fixed ones.)
+set side by side. A campaign round of whole months shows a cell only where
+every calendar period tiling it does, so it tells nothing new. A round that
+cuts months is hidden whole: rounds of any dates asked for in separate
+requests could be set against each other to isolate a few days (until
+campaigns fix their rounds, a round must be whole months to be shown).
 
 At commune level a sensitive indicator is shown as totals only, not by sex
 or age group: a commune's abused children or victims are too few to be
@@ -79,12 +81,17 @@ def families(specs: Iterable[Spec]) -> list[Family]:
 
 @dataclass(frozen=True)
 class Hidden:
-    """What small-cell suppression hides in one period: the cells' figures,
-    and the cells' review-state counts (hidden together) when the family's
-    own; hiding the figures hides them too."""
+    """What small-cell suppression hides in one period, per cell: the figures
+    counting approved submissions, the figures counting every one not
+    rejected, and the review-state counts (None when they are not the
+    family's own); each hides at least what ``approved`` hides."""
 
-    cells: np.ndarray
+    approved: np.ndarray
+    not_rejected: np.ndarray
     states: np.ndarray | None
+
+    def layers(self) -> list[np.ndarray | None]:
+        return [self.approved, self.not_rejected, self.states]
 
 
 def hidden_cells(run: Run, family: Family, periods: Iterable[Period]):
@@ -96,11 +103,15 @@ def hidden_cells(run: Run, family: Family, periods: Iterable[Period]):
     found: dict[Span, Hidden] = {}
     for year in years:
         found.update(_year_pattern(run, family, year))
-    rounds = [p for p in wanted if p.kind == "round"]
-    found.update({(p.start, p.end): _tiled(p, found) for p in rounds if _months(p)})
-    other = [p for p in rounds if not _months(p)]
-    if other:
-        found.update(_round_pattern(run, family, other, found))
+    for period in (p for p in wanted if p.kind == "round"):
+        if _months(period):
+            found[(period.start, period.end)] = _tiled(period, found)
+        else:
+            found[(period.start, period.end)] = _all_hidden(run, family)
+            run.warnings.append(
+                f"{', '.join(s.code for s in family.specs)}: round {period.label} "
+                "does not cover whole months, so these indicators are hidden for it"
+            )
     return found
 
 
@@ -121,12 +132,17 @@ def _year_pattern(run: Run, family: Family, year: int) -> dict[Span, Hidden]:
     key = ("pattern", family.key, year)
     if key not in run.cache:
         periods = _year_periods(year)
-        lattice = _lattice(run, family, None)
-        figures, states = _counts(run, family, periods)
-        cells = protect(lattice, figures, run.threshold)
-        if states is not None:
-            states = protect(lattice, states, run.threshold, hidden=cells)
-        run.cache[key] = _by_period(periods, cells, states)
+        lattice = _lattice(run, family)
+        approved, not_rejected, states = _counts(run, family, periods)
+        first = protect(lattice, approved, run.threshold)
+        layers = [
+            first,
+            protect(lattice, not_rejected, run.threshold, hidden=first),
+            None if states is None else protect(
+                lattice, states, run.threshold, hidden=first
+            ),
+        ]  # fmt: skip
+        run.cache[key] = _by_period(periods, layers)
     return run.cache[key]
 
 
@@ -140,11 +156,13 @@ def _tiled(period: Period, found: dict[Span, Hidden]) -> Hidden:
     """A round of whole months shows a cell only when every calendar period
     tiling it (the largest: years, quarters, then months) shows it: its figure
     is then their sum, which tells nobody anything new."""
-    pieces = [found[span] for span in _tiling(period)]
-    cells = np.logical_or.reduce([p.cells for p in pieces])
-    if pieces[0].states is None:
-        return Hidden(cells, None)
-    return Hidden(cells, np.logical_or.reduce([p.states for p in pieces]))
+    pieces = [found[span].layers() for span in _tiling(period)]
+    return Hidden(
+        *(
+            None if layer[0] is None else np.logical_or.reduce(layer)
+            for layer in zip(*pieces, strict=True)
+        )
+    )
 
 
 def _tiling(period: Period) -> list[Span]:
@@ -161,65 +179,45 @@ def _tiling(period: Period) -> list[Span]:
     return spans
 
 
-def _round_pattern(run, family: Family, rounds: list[Period], found):
-    """Rounds that are not whole months, against the fixed patterns of the
-    years they touch: only the rounds' own cells may be hidden for them."""
-    years = sorted({y for p in rounds for y in range(p.start.year, p.end.year + 1)})
-    calendar = [p for y in years for p in _year_periods(y)]
-    fixed = [found[(p.start, p.end)] for p in calendar]
-    lattice = _lattice(run, family, tuple(_spans(calendar + rounds)))
-    start = lattice.n_cells // (len(calendar) + len(rounds)) * len(calendar)
-    movable = np.arange(lattice.n_cells) >= start
-    figures, states = _counts(run, family, calendar + rounds)
-    threshold = run.threshold
-
-    def hide(counts, before, own):
-        hidden = np.concatenate([*before, own])
-        return protect(lattice, counts, threshold, hidden=hidden, movable=movable)
-
-    cells = hide(
-        figures, [h.cells for h in fixed], np.zeros(lattice.n_cells - start, dtype=bool)
-    )
-    if states is not None:
-        states = np.array(
-            [
-                hide(row[None], [h.states[i] for h in fixed], cells[start:])
-                for i, row in enumerate(states)
-            ]
-        )[:, start:]
-    return _by_period(rounds, cells[start:], states)
+def _all_hidden(run: Run, family: Family) -> Hidden:
+    prep = run.prepared[family.form]
+    n_breakdowns = 1 + prep.n_sex + prep.n_age if has_breakdowns(prep) else 1
+    n_geo = 1 + run.units.n_districts + run.units.n_slots
+    cells = np.ones(n_geo * n_breakdowns, dtype=bool)
+    return Hidden(cells, cells, cells if family.states else None)
 
 
 def _spans(periods: list[Period]) -> list[Span]:
     return [(p.start, p.end) for p in periods]
 
 
-def _by_period(periods: list[Period], cells, states) -> dict[Span, Hidden]:
-    parts = np.split(cells, len(periods))
-    per_state = (
-        [None] * len(periods) if states is None else np.split(states, len(periods))
-    )
+def _by_period(periods: list[Period], layers) -> dict[Span, Hidden]:
+    split = [
+        [None] * len(periods) if layer is None else np.split(layer, len(periods))
+        for layer in layers
+    ]
     return {
-        (p.start, p.end): Hidden(c, st)
-        for p, c, st in zip(periods, parts, per_state, strict=True)
+        (p.start, p.end): Hidden(*parts)
+        for p, *parts in zip(periods, *split, strict=True)
     }
 
 
 def _counts(run: Run, family: Family, periods: list[Period]):
-    """The family's counts, one row each, over the periods' cells; and the
-    review-state counts (a row per state) when the family's own."""
+    """The counts of each layer (see the module docstring), one row each, over
+    the periods' cells; None for review states that are not the family's."""
     per_period = [_period_counts(run, family, p) for p in periods]
-    figures = np.concatenate([f for f, _ in per_period], axis=1)
-    if not family.states:
-        return figures, None
-    return figures, np.concatenate([s for _, s in per_period], axis=1)
+    return [
+        None if parts[0] is None else np.concatenate(parts, axis=1)
+        for parts in zip(*per_period, strict=True)
+    ]
 
 
 def _period_counts(run: Run, family: Family, period: Period):
     prep = run.prepared[family.form]
     breakdowns = has_breakdowns(prep)
-    rows = []
+    per_setting = []
     for allowed in (APPROVED_ONLY, NOT_REJECTED):
+        rows = []
         for spec in family.specs:
             chosen = select(run, spec, period, allowed)
             num = cube(run, prep, chosen, prep.values[f"{spec.code}:num"])
@@ -228,21 +226,25 @@ def _period_counts(run: Run, family: Family, period: Period):
                 den = cube(run, prep, chosen, prep.values[f"{spec.code}:den"])
                 rows.append(expand(run.units, den, breakdowns))
                 rows.append(rows[-1] - rows[-2])
+        per_setting.append(np.array(rows))
+    approved, not_rejected = per_setting
+    # The latest record of a case may differ between the two settings, so the
+    # difference can be negative; what a reader learns is its size.
+    awaiting = np.abs(not_rejected - approved)
     states = None
     if family.states:
         cubes = status_cubes(run, family.specs[0], period)
         states = np.array([expand(run.units, c, breakdowns) for c in cubes])
-    return np.array(rows), states
+    return approved, np.concatenate([not_rejected, awaiting]), states
 
 
-def _lattice(run: Run, family: Family, spans: tuple[Span, ...] | None) -> Lattice:
-    """The family's lattice over ``spans``; None for one calendar year's
-    periods, whose structure is the same every year."""
+def _lattice(run: Run, family: Family) -> Lattice:
+    """The family's lattice over one calendar year's periods, whose structure
+    is the same every year."""
     prep = run.prepared[family.form]
     n_sex, n_age = (prep.n_sex, prep.n_age) if has_breakdowns(prep) else (1, 1)
-    if spans is None:
-        spans = tuple(_spans(_year_periods(2001)))
-    key = (tuple(run.units.slot_district.tolist()), n_sex, n_age, spans)
+    spans = tuple(_spans(_year_periods(2001)))
+    key = (tuple(run.units.slot_district.tolist()), n_sex, n_age)
     if key not in _LATTICES:
         _LATTICES[key] = _build_lattice(run.units, n_sex, n_age, spans)
     return _LATTICES[key]

@@ -43,7 +43,18 @@ class Period:
         return self.start <= date(year, 1, 1) and date(year, 12, 31) <= self.end
 
     def year_earlier(self) -> "Period":
-        """The same dates one year before, for growth rates (CP-03)."""
+        """The same period one year before, for growth rates (CP-03): the
+        same year, quarter or month (February whole, leap year or not), or a
+        round's dates shifted by a year."""
+        if self.kind in ("year", "quarter", "month"):
+            year = self.start.year - 1
+            label = {
+                "year": str(year),
+                "quarter": f"{year}Q{(self.start.month + 2) // 3}",
+                "month": f"{year}-{self.start.month:02d}",
+            }[self.kind]
+            earlier = parse_period(label)
+            return Period(f"{self.label} (-1)", self.kind, earlier.start, earlier.end)
         return Period(
             label=f"{self.label} (-1)",
             kind=self.kind,

@@ -261,3 +261,18 @@ def test_record_without_visit_date__not_counted_and_reported():
 
     assert cell(result.frame, "CP-01", "89")["denominator"] == 0
     assert any("without visit_date" in w for w in result.warnings)
+
+
+def test_cp03__february_after_a_leap_year__compared_with_the_whole_february():
+    # Feb 2025: 3 abused children; Feb 2024 (29 days): 2, one on the 29th.
+    # Growth = (3 - 2) / 2 = 50%.
+    c = f.child
+    children = [
+        *(c(abused="1", abuse_date=date(2025, 2, d)) for d in (3, 10, 28)),
+        c(abused="1", abuse_date=date(2024, 2, 10)),
+        c(abused="1", abuse_date=date(2024, 2, 29)),
+    ]
+
+    frame = run(f.tables(children=children), period="2025-02")
+
+    assert fraction(cell(frame, "CP-03", "89")) == (1, 2, 50.0)
