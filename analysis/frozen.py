@@ -4,9 +4,11 @@ A snapshot keeps what the counting read, not the typed tables: each form as
 prepared (``analysis.forms.PreparedForm``: commune slot, sex, age group,
 review state, case, dates and each indicator's per-record numerator and
 denominator) and the child population table. Computing again from them
-gives the same figures whatever happened to the submissions since, and they
-hold no answer that names a person: no name, no date of birth, no address
-finer than the commune.
+gives the same figures whatever happened to the submissions since. They hold
+no name, no date of birth, no address finer than the commune, but they are
+record-level data all the same (a commune, sex, age group and dates per
+abused child or victim, and submission ids that lead back to Central):
+pseudonymous, not anonymous, and to be kept as the typed tables are.
 
 The bytes are a NumPy ``.npz`` archive read without pickle, so a stored
 snapshot can never run code when it is opened.

@@ -17,9 +17,11 @@ class IndicatorSnapshot(SQLModel, table=True):
     form's records as prepared, with the ids of every submission version and
     its review state, and the child population table); ``data_hash`` is the
     SHA-256 of those bytes and the parameters. The figures can be computed
-    again from ``inputs`` at any time. Neither holds an answer that names a
-    person: the records are reduced to commune, sex, age group, dates and
-    per-indicator flags, and the figures are stored after suppression.
+    again from ``inputs`` at any time. ``inputs`` holds no name, date of birth
+    or address, but it is record-level data (commune, sex, age group, dates,
+    whether a child was abused, submission ids that lead back to Central): it
+    is as confidential as the typed tables and is never part of an export.
+    The figures are stored after suppression.
     """
 
     __tablename__ = "indicator_snapshot"
@@ -33,6 +35,11 @@ class IndicatorSnapshot(SQLModel, table=True):
     threshold: int
     data_hash: str = Field(max_length=64, index=True)
     n_inputs: int
-    inputs: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    inputs: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
+    # Snapshots taken before migration 0007: the submissions they counted, as
+    # [xml_form_id, submission_id, instance_id, review_state]; no inputs.
+    counted_submissions: list[list[Any]] | None = Field(
+        default=None, sa_column=Column(JSON)
+    )
     results: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
     warnings: list[str] = Field(default_factory=list, sa_column=Column(JSON))

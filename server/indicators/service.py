@@ -148,7 +148,11 @@ def get_snapshot(*, session: Session, snapshot_id: int) -> IndicatorSnapshot:
 
 
 def snapshot_submissions(snapshot: IndicatorSnapshot) -> pd.DataFrame:
-    """The submissions the snapshot read (form, submission, version, state)."""
+    """The submissions the snapshot read (form, submission, version, state);
+    for a snapshot older than its frozen inputs, those it counted."""
+    if snapshot.inputs is None:
+        columns = ["xml_form_id", "submission_id", "instance_id", "review_state"]
+        return pd.DataFrame(snapshot.counted_submissions or [], columns=columns)
     prepared, _ = thaw(snapshot.inputs)
     return submissions(prepared)
 
@@ -159,17 +163,20 @@ def verify_snapshot(*, session: Session, snapshot_id: int) -> dict[str, object]:
     the same figures; which figures differ, and which submissions."""
     snapshot = get_snapshot(session=session, snapshot_id=snapshot_id)
     query = Query(tuple(snapshot.periods), snapshot.level, snapshot.include_pending)
-    prepared, population = thaw(snapshot.inputs)
-    frozen = Inputs(prepared, population, [])
-    again = _compute(frozen, query, snapshot.threshold)
+    reproduced = None  # a snapshot older than its frozen inputs cannot say
+    if snapshot.inputs is not None:
+        prepared, population = thaw(snapshot.inputs)
+        again = _compute(Inputs(prepared, population, []), query, snapshot.threshold)
+        reproduced = not _differences(snapshot.results, records(again.frame))
     current_inputs = read_inputs(session=session, include_pending=query.include_pending)
     current = _compute(current_inputs, query, snapshot.threshold)
     changed = _differences(snapshot.results, records(current.frame))
-    then, now = submissions(prepared), submissions(current_inputs.prepared)
+    then = snapshot_submissions(snapshot)
+    now = submissions(current_inputs.prepared)
     return {
         "snapshot_id": snapshot.id,
         "data_hash": snapshot.data_hash,
-        "reproduced": not _differences(snapshot.results, records(again.frame)),
+        "reproduced": reproduced,
         "unchanged": not changed,
         "figures_changed": len(changed),
         "first_changes": changed[:SHOWN_DIFFERENCES],

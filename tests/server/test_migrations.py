@@ -11,10 +11,12 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
-from sqlmodel import SQLModel
+from sqlmodel import Session, SQLModel, select
 
 import server.models  # noqa: F401  (registers every table on SQLModel.metadata)
-from server.db import alembic_config, make_engine
+from server.db import alembic_config, make_engine, upgrade
+from server.indicators import service
+from server.indicators.models import IndicatorSnapshot
 from tests.fixtures.db import new_schema
 
 # The console script pip installed beside this interpreter.
@@ -86,3 +88,32 @@ def test_migrated_schema__autogenerate_finds_no_difference_from_the_models(engin
         differences = compare_metadata(context, SQLModel.metadata)
 
     assert differences == []
+
+
+def test_migration_0007__a_snapshot_taken_before_keeps_its_figures_and_list(
+    empty_database_url,
+):
+    engine = make_engine(empty_database_url)
+    try:
+        upgrade(engine, "0006")
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO indicator_snapshot (created_at, created_by, periods,"
+                    " level, include_pending, threshold, data_hash, n_inputs,"
+                    " inputs, results, warnings) VALUES ('2026-12-01 00:00:00+00:00',"
+                    " 'cli', '[\"2026\"]', 'province', false, 5, 'abc', 1,"
+                    ' \'[["ag_child_case", "uuid:a", "uuid:a", "approved"]]\','
+                    " '[]', '[]')"
+                )
+            )
+
+        upgrade(engine)
+
+        with Session(engine) as session:
+            (snapshot,) = session.exec(select(IndicatorSnapshot)).all()
+            listed = service.snapshot_submissions(snapshot)
+    finally:
+        engine.dispose()
+    assert snapshot.inputs is None
+    assert listed["instance_id"].tolist() == ["uuid:a"]
