@@ -667,18 +667,19 @@ def _tip_person(ctx: Context, a: Answers, received: date) -> None:
         nationality_status=nationality,
         ethnicity=ctx.pick(ETHNICITY),
     )
-    if a["consent"] == "1":
-        age = ctx.rng.randint(13, 45)
-        born = received - timedelta(days=int(age * 365.25) + ctx.rng.randint(20, 300))
+    consent = a["consent"] == "1"
+    _tip_age(ctx, a, received, dob_known=consent and ctx.chance(0.9))
+    if consent:
         a.update(
             full_name=f"Nạn Nhân Mẫu {ctx.index + 1:04d}",
-            dob=born.isoformat(),
-            age_at_receipt=str(_age(born, received)),
             phone=f"09{ctx.rng.randint(0, 99_999_999):08d}",
         )
-        if nationality != "foreigner":
-            commune = ctx.rng.choice(ctx.communes)
-            a.update(res_district=commune.district_code, res_commune=commune.code)
+    if nationality != "foreigner":
+        # The district is asked whatever the consent; the commune only with it.
+        commune = ctx.rng.choice(ctx.communes)
+        a["res_district"] = commune.district_code
+        if consent:
+            a["res_commune"] = commune.code
     a.update(
         n_minors_accompanying=str(ctx.pick({"0": 85, "1": 10, "2": 5})),
         destination=ctx.pick(
@@ -689,6 +690,19 @@ def _tip_person(ctx: Context, a: Answers, received: date) -> None:
             ctx.rng.randint(max(1990, received.year - 3), received.year)
         ),
     )
+
+
+def _tip_age(ctx: Context, a: Answers, received: date, *, dob_known: bool) -> None:
+    """The date of birth when given (with consent, when known), else the age
+    in years; age_at_receipt is the form's calculation of either."""
+    age = ctx.rng.randint(13, 45)
+    if dob_known:
+        born = received - timedelta(days=int(age * 365.25) + ctx.rng.randint(20, 300))
+        a["dob"] = born.isoformat()
+        age = _age(born, received)
+    else:
+        a["age_declared"] = str(age)
+    a["age_at_receipt"] = str(age)
 
 
 def _tip_verification(ctx: Context, case: Answers, verified: date) -> Answers:

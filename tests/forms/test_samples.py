@@ -167,7 +167,10 @@ def test_generate__commune__more_than_one_per_commune_year__refused():
 
 @pytest.mark.java
 def test_generate__tip__frames_dates_and_flags_hold(built_forms):
-    for a in _samples(built_forms, "ag_tip_review"):
+    samples = _samples(built_forms, "ag_tip_review")
+    assert any(a["consent"] == "0" and a["res_district"] for a in samples)
+    assert any(a["consent"] == "1" and a["age_declared"] for a in samples)
+    for a in samples:
         received = a["receipt_date"]
         assert re.fullmatch(r"TIP-\d{4}-\d{4}", a["case_id"])
         assert not a["dob"] or a["dob"] <= received
@@ -185,6 +188,13 @@ def test_generate__tip__frames_dates_and_flags_hold(built_forms):
         for answer in (a["support_needed"], a["support_received"]):
             assert "none" not in answer.split() or answer == "none"
         assert bool(a["full_name"]) == (a["consent"] == "1")
+        # Age and district whatever the consent; the commune only with it.
+        assert bool(a["age_declared"]) != bool(a["dob"])
+        if a["age_declared"]:
+            assert a["age_at_receipt"] == a["age_declared"]
+        assert 0 <= int(a["age_at_receipt"]) <= 100
+        assert bool(a["res_district"]) == (a["nationality_status"] != "foreigner")
+        assert not a["res_commune"] or a["consent"] == "1"
 
 
 def test_generate__unknown_form__refused():
