@@ -511,11 +511,9 @@ def _commune_drugs(ctx: Context, a: Answers) -> None:
         "n_methadone_maintained": n(0.4),
         "n_methadone_new": n(0.15),
         "n_completed_return": completed,
-        "n_job_referral_post": n(0.1),
         "n_voc_counsel": _part(ctx, in_rehab, 0.8),
         "n_voc_trained": _part(ctx, in_rehab, 0.3),
         "n_job_referral_inrehab": _part(ctx, in_rehab, 0.2),
-        "n_loans": n(0.05),
         "n_service_estab": ctx.rng.randint(0, 25),
         "n_prost_hotspots": n(0.02),
         "n_sex_workers_known": n(0.1),
@@ -528,6 +526,12 @@ def _commune_drugs(ctx: Context, a: Answers) -> None:
     for part, (whole, share) in parts.items():
         if counts[whole] > 0:
             counts[part] = _part(ctx, counts[whole], share)
+    # Parts of the post-rehab managed (plan line 293), and of them together
+    # with the persons in family or community rehab (line 295).
+    post = counts.get("n_postrehab_managed", 0)
+    if post > 0:
+        counts["n_job_referral_post"] = _part(ctx, post, 0.4)
+    counts["n_loans"] = _part(ctx, in_rehab + post, 0.1)
     a.update({k: str(v) for k, v in counts.items()})
 
 

@@ -143,16 +143,19 @@ def test_generate__commune__one_per_commune_year_and_parts_within_wholes(
         "n_users_counselled": "n_users_managed",
         "n_decision_executed": "n_decision_compulsory",
         "n_postrehab_managed": "n_completed_return",
+        "n_job_referral_post": "n_postrehab_managed",
     }
     for a in samples:
         assert 2016 <= int(a["period_year"]) <= 2020
         for part, whole in parts.items():
-            assert int(a[part] or 0) <= int(a[whole])
+            assert int(a[part] or 0) <= int(a[whole] or 0)
         rehab = sum(
             int(a[k])
             for k in ("n_rehab_family_vol", "n_rehab_comm_vol", "n_rehab_comm_comp")
         )
-        assert int(a["n_voc_counsel"]) <= rehab
+        for part in ("n_voc_counsel", "n_voc_trained", "n_job_referral_inrehab"):
+            assert int(a[part]) <= rehab
+        assert int(a["n_loans"]) <= rehab + int(a["n_postrehab_managed"] or 0)
         assert all(int(a[k]) >= 0 for k in a if k.startswith("n_") and a[k])
         assert a["f_comm_prost_regular"] == (
             "1" if a["prost_comm_quarters"] == "4" else "0"
