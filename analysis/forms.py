@@ -211,9 +211,12 @@ def _sex(answers: Answers) -> tuple[np.ndarray, int]:
     return sex, int((sex == 2).sum())
 
 
-def _age(answers: Answers, column: str, date_column: str) -> np.ndarray:
-    """Age group index; the age field first, else from dob at the record's date."""
-    years = answers.number(column)
+def _age(answers: Answers, columns: tuple[str, ...], date_column: str) -> np.ndarray:
+    """Age group index: the first of the age fields ``columns`` answered, else
+    from dob at the record's date."""
+    years = answers.number(columns[0])
+    for column in columns[1:]:
+        years = np.where(np.isnan(years), answers.number(column), years)
     if "dob" in answers.frame.columns and date_column in answers.frame.columns:
         dob = answers.days("dob")
         at = answers.days(date_column)
@@ -370,7 +373,7 @@ def _child_rows(answers: Answers, submitted: np.ndarray) -> _Rows:
     sex, no_sex = _sex(answers)
     case = _case_keys(answers.frame, "case_id")
     order = np.lexsort((submitted, days["visit_date"], case))
-    age = _age(answers, "age_years", "visit_date")
+    age = _age(answers, ("age_years",), "visit_date")
     values = _child_values(answers)
     return _Rows(days, values, sex, age, case, None, order, no_sex)
 
@@ -380,7 +383,9 @@ def _tip_rows(answers: Answers, submitted: np.ndarray) -> _Rows:
     sex, no_sex = _sex(answers)
     case = _case_keys(answers.frame, "case_id")
     order = np.lexsort((submitted, case))
-    age = _age(answers, "age_at_receipt", "receipt_date")
+    # age_at_receipt is the form's: from dob, else the age declared without
+    # one; age_declared is read too, for a record whose calculation is empty.
+    age = _age(answers, ("age_at_receipt", "age_declared"), "receipt_date")
     return _Rows(days, _tip_values(answers), sex, age, case, None, order, no_sex)
 
 

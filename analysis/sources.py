@@ -1,14 +1,15 @@
 """Reading the typed form tables from a database (URL or SQLAlchemy engine).
 
 Only the columns the indicators use are read. Of the answers the forms mark
-identifying (P), two enter these frames: the trafficking review's
-``res_district`` and ``res_commune``, because its indicators place a victim in
-the district and commune of residence. Names, phone numbers, dates of birth
-(ages come from the forms' own ``age_years`` and ``age_at_receipt``), hamlets
-and free-text notes stay in the database. Answers marked sensitive (S) that an
-indicator counts (special circumstances, abuse, drug and trafficking details)
-are read: these frames are for counting, never for logging or export row by
-row.
+identifying (P), one enters these frames: the trafficking review's
+``res_commune`` (asked with consent only), because its indicators place a
+victim in the commune of residence; its ``res_district`` is asked whatever the
+consent and is not marked. Names, phone numbers, dates of birth (ages come
+from the forms' own ``age_years`` and ``age_at_receipt``, and from
+``age_declared`` where a victim gave no date of birth), hamlets and free-text
+notes stay in the database. Answers marked sensitive (S) that an indicator
+counts (special circumstances, abuse, drug and trafficking details) are read:
+these frames are for counting, never for logging or export row by row.
 """
 
 import logging
@@ -39,11 +40,11 @@ COLUMNS = {
         "vswt_status", "drug_comm", "prost_comm_quarters", "recog_status",
     ),
     TIP: (
-        "case_id", "receipt_date", "sex", "age_at_receipt", "res_district",
-        "res_commune", "verif_started", "id_outcome", "support_needed",
-        "support_received", "protection_needed", "protection_for",
-        "n_relatives_protect", "protection_measures", "protection_measures__none",
-        "protection_refused",
+        "case_id", "receipt_date", "sex", "age_at_receipt", "age_declared",
+        "res_district", "res_commune", "verif_started", "id_outcome",
+        "support_needed", "support_received", "protection_needed",
+        "protection_for", "n_relatives_protect", "protection_measures",
+        "protection_measures__none", "protection_refused",
     ),
 }  # fmt: skip
 

@@ -132,6 +132,7 @@ def tip_table(rows: int = 5000) -> pd.DataFrame:
             + rng.integers(0, 1095, rows).astype("timedelta64[D]"),
             "sex": _choice(rng, ["1", "2"], rows),
             "age_at_receipt": rng.integers(10, 60, rows).astype(str),
+            "age_declared": None,
             "res_district": units["district_code"].to_numpy()[pick],
             "res_commune": units["commune_code"].to_numpy()[pick],
             "verif_started": _yes(rng, rows, 0.9),

@@ -1,8 +1,9 @@
 """From the XLSX forms to the plan's indicators through every real part: build,
 deploy to the Central simulator, submissions as Collect would send them,
-reviews on Central, the pull into typed tables, and the indicators."""
+reviews and edits on Central, the pull into typed tables, and the indicators."""
 
 import re
+import uuid
 
 import pytest
 
@@ -10,6 +11,7 @@ from server.forms.deploy import deploy_forms
 from server.forms.samples import generate
 from server.indicators.service import Query, compute
 from server.submissions.service import form_status, run_pull
+from tests.factories.sync import CentralActions
 
 YEAR = 2019
 COUNTS = {"ag_child_case": 150, "ag_commune_drugfree": 156, "ag_tip_review": 40}
@@ -74,3 +76,73 @@ def test_forms_to_indicators__every_part_agrees_on_every_column(
     # Every form-sourced indicator got data from its form's typed table.
     for code in ("CP-01", "CP-04", "CP-05", "CP-06", "DR-01", "DR-06", "TV-01"):
         assert rows.loc[code, "n_approved"] > 0, code
+
+
+def _answer(document: str, name: str) -> str:
+    found = re.search(rf"<{name}>([^<]*)</{name}>", document)
+    return found.group(1) if found else ""
+
+
+def _edit(document: str, **answers: str) -> str:
+    """The next version of a submission, as Collect sends an edit: new answers,
+    a new instanceID and the one it replaces as deprecatedID."""
+    for name, value in answers.items():
+        document = re.sub(
+            rf"<{name}>[^<]*</{name}>", f"<{name}>{value}</{name}>", document
+        )
+    old = INSTANCE_ID.search(document).group(1)
+    new = f"uuid:{uuid.uuid4()}"
+    return document.replace(
+        f"<instanceID>{old}</instanceID>",
+        f"<instanceID>{new}</instanceID><deprecatedID>{old}</deprecatedID>",
+    )
+
+
+def _cp01(session, *, include_pending: bool = False) -> tuple:
+    query = Query(
+        periods=(str(YEAR),), level="province", include_pending=include_pending
+    )
+    frame = compute(session=session, query=query, threshold=1).frame
+    row = frame[(frame["indicator"] == "CP-01") & (frame["breakdown"] == "total")]
+    (row,) = row.itertuples()
+    return row.numerator, row.denominator, row.n_approved, row.n_pending
+
+
+@pytest.mark.java
+def test_edited_submission__counts_once_with_its_latest_answers(
+    built_forms, pyodk_client, central_sim, central_settings, session
+):
+    project_id = central_settings.central_project_id
+    deploy_forms(pyodk_client, project_id=project_id, built=list(built_forms.values()))
+    settings = central_settings.model_copy(
+        update={"database_url": session.get_bind().url.render_as_string(False)}
+    )
+    xform = built_forms["ag_child_case"].xform.read_text()
+    documents = generate(xform, count=60, seed=7, years=(YEAR,))
+    # A child in special circumstances who received support: CP-01's 1 of 1.
+    document = next(
+        d
+        for d in documents
+        if _answer(d, "f_csc_assisted") == "1"
+        and "other" not in _answer(d, "support_received").split()
+    )
+    actions = CentralActions(pyodk_client, project_id, "ag_child_case")
+    submission_id = actions.submit(document)
+    actions.review(submission_id, "approved")
+    run_pull(session=session, settings=settings)
+    assert _cp01(session) == (1, 1, 1, 0)
+
+    # The commune corrects it: no support was received after all. Central
+    # sets an edited submission's review state to "edited".
+    actions.edit(
+        submission_id, _edit(document, support_received="none", f_csc_assisted="0")
+    )
+    run_pull(session=session, settings=settings)
+
+    # Pending now, so out of the default count, and counted once (its latest
+    # answers: not assisted) when pending submissions count.
+    assert _cp01(session) == (0, 0, 0, 1)
+    assert _cp01(session, include_pending=True) == (0, 1, 0, 1)
+    actions.review(submission_id, "approved")
+    run_pull(session=session, settings=settings)
+    assert _cp01(session) == (0, 1, 1, 0)

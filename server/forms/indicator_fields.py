@@ -7,7 +7,9 @@ whose ``source_form`` is one of the three forms has a row here, every field
 named exists in its form with this type, the answer fields of each numerator
 and denominator are exactly the columns analysis/forms.py is measured to
 compute it from (the ``f_*`` calculate fields are the form's own copy of the
-rule, which analysis recomputes), and analysis/sources.py fetches them all.
+rule, which analysis recomputes), and analysis/sources.py fetches them all,
+with the fields that place a record and break it down by sex and age
+(``*_KEYS``, ``BREAKDOWN_FIELDS``).
 
 Denominators no case record can give come from:
 - the commune form's question ``n_children_u16`` (children under 16 in the
@@ -77,7 +79,24 @@ CHILD_KEYS = (
     _c("commune", "select_one_from_file"),
 )
 COMMUNE_KEYS = (_m("period_year"), _m("commune", "select_one_from_file"))
-TIP_KEYS = (_t("case_id", "text"), _t("receipt_date", "date"))
+# A victim is placed by residence: the district is asked whatever the consent,
+# the commune only with it.
+TIP_KEYS = (
+    _t("case_id", "text"),
+    _t("receipt_date", "date"),
+    _t("res_district", "select_one_from_file"),
+    _t("res_commune", "select_one_from_file"),
+)
+# Fields the sex and age-group breakdowns read, the first answered first: the
+# forms' ages are calculated from dob, or are the age declared without one.
+BREAKDOWN_FIELDS = {
+    CHILD: (_c("sex", "select_one"), _c("age_years", "calculate")),
+    TIP: (
+        _t("sex", "select_one"),
+        _t("age_at_receipt", "calculate"),
+        _t("age_declared", "integer"),
+    ),
+}
 
 _CSC = _c("is_csc", "select_one")
 _SUPPORT = _c("support_received", "select_multiple")

@@ -511,11 +511,9 @@ def _commune_drugs(ctx: Context, a: Answers) -> None:
         "n_methadone_maintained": n(0.4),
         "n_methadone_new": n(0.15),
         "n_completed_return": completed,
-        "n_job_referral_post": n(0.1),
         "n_voc_counsel": _part(ctx, in_rehab, 0.8),
         "n_voc_trained": _part(ctx, in_rehab, 0.3),
         "n_job_referral_inrehab": _part(ctx, in_rehab, 0.2),
-        "n_loans": n(0.05),
         "n_service_estab": ctx.rng.randint(0, 25),
         "n_prost_hotspots": n(0.02),
         "n_sex_workers_known": n(0.1),
@@ -528,6 +526,12 @@ def _commune_drugs(ctx: Context, a: Answers) -> None:
     for part, (whole, share) in parts.items():
         if counts[whole] > 0:
             counts[part] = _part(ctx, counts[whole], share)
+    # Parts of the post-rehab managed (plan line 293), and of them together
+    # with the persons in family or community rehab (line 295).
+    post = counts.get("n_postrehab_managed", 0)
+    if post > 0:
+        counts["n_job_referral_post"] = _part(ctx, post, 0.4)
+    counts["n_loans"] = _part(ctx, in_rehab + post, 0.1)
     a.update({k: str(v) for k, v in counts.items()})
 
 
@@ -667,18 +671,19 @@ def _tip_person(ctx: Context, a: Answers, received: date) -> None:
         nationality_status=nationality,
         ethnicity=ctx.pick(ETHNICITY),
     )
-    if a["consent"] == "1":
-        age = ctx.rng.randint(13, 45)
-        born = received - timedelta(days=int(age * 365.25) + ctx.rng.randint(20, 300))
+    consent = a["consent"] == "1"
+    _tip_age(ctx, a, received, dob_known=consent and ctx.chance(0.9))
+    if consent:
         a.update(
             full_name=f"Nạn Nhân Mẫu {ctx.index + 1:04d}",
-            dob=born.isoformat(),
-            age_at_receipt=str(_age(born, received)),
             phone=f"09{ctx.rng.randint(0, 99_999_999):08d}",
         )
-        if nationality != "foreigner":
-            commune = ctx.rng.choice(ctx.communes)
-            a.update(res_district=commune.district_code, res_commune=commune.code)
+    if nationality != "foreigner":
+        # The district is asked whatever the consent; the commune only with it.
+        commune = ctx.rng.choice(ctx.communes)
+        a["res_district"] = commune.district_code
+        if consent:
+            a["res_commune"] = commune.code
     a.update(
         n_minors_accompanying=str(ctx.pick({"0": 85, "1": 10, "2": 5})),
         destination=ctx.pick(
@@ -689,6 +694,19 @@ def _tip_person(ctx: Context, a: Answers, received: date) -> None:
             ctx.rng.randint(max(1990, received.year - 3), received.year)
         ),
     )
+
+
+def _tip_age(ctx: Context, a: Answers, received: date, *, dob_known: bool) -> None:
+    """The date of birth when given (with consent, when known), else the age
+    in years; age_at_receipt is the form's calculation of either."""
+    age = ctx.rng.randint(13, 45)
+    if dob_known:
+        born = received - timedelta(days=int(age * 365.25) + ctx.rng.randint(20, 300))
+        a["dob"] = born.isoformat()
+        age = _age(born, received)
+    else:
+        a["age_declared"] = str(age)
+    a["age_at_receipt"] = str(age)
 
 
 def _tip_verification(ctx: Context, case: Answers, verified: date) -> Answers:

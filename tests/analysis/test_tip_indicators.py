@@ -124,3 +124,20 @@ def test_tv02__by_sex(tables):
         0,
         1,
     )
+
+
+def test_without_consent__declared_age_and_district_place_the_victim():
+    # No consent: no commune, no date of birth; the age (17) and the district
+    # (883) are asked. A review whose calculated age is empty reads age_declared.
+    victim = f.tip(case_id="NC", consent="0", verif_started="1",
+                   id_outcome="victim", support_received="essential",
+                   res_commune=None, age_at_receipt=None,
+                   age_declared="17")  # fmt: skip
+    frame = compute_indicators(
+        f.tables(tips=[victim]), periods=["2026Q3"], threshold=1, level="district"
+    ).frame
+
+    assert fraction(cell(frame, "TV-02", "883"))[:2] == (1, 1)
+    assert cell(frame, "TV-02", "?", level="district")["denominator"] == 0
+    teen = cell(frame, "TV-02", "883", breakdown="age_group", group="16-17")
+    assert fraction(teen)[:2] == (1, 1)

@@ -2,9 +2,11 @@
 wrong in a spreadsheet."""
 
 from server.forms import FORMS_DIR
+from server.forms.sensitivity import Sensitivity, read_markings
 from server.forms.xlsx import read_sheet
 
 COMMUNE = FORMS_DIR / "ag_commune_drugfree.xlsx"
+TIP = FORMS_DIR / "ag_tip_review.xlsx"
 
 
 def _groups(xlsx) -> dict[str, str]:
@@ -57,3 +59,53 @@ def test_commune_form__voc_trained__label_and_limit_both_family_and_community():
     assert "family or community" in row.get("label::English (en)")
     limit = "${n_rehab_family_vol} + ${n_rehab_comm_vol} + ${n_rehab_comm_comp}"
     assert row.get("constraint") == f". >= 0 and . <= {limit}"
+
+
+REHAB = "${n_rehab_family_vol} + ${n_rehab_comm_vol} + ${n_rehab_comm_comp}"
+
+
+def test_commune_form__dr08__job_referrals_a_part_of_the_post_rehab_managed():
+    # Plan line 293: the completers under post-rehab management, "trong đó"
+    # job referral and job-search support for 200 of them.
+    row = {r.get("name"): r for r in read_sheet(COMMUNE, "survey")}[
+        "n_job_referral_post"
+    ]
+    assert row.get("relevant") == "${n_postrehab_managed} > 0"
+    assert row.get("constraint") == ". >= 0 and . <= ${n_postrehab_managed}"
+    assert "dòng 293" in row.get("hint::Vietnamese (vi)")
+
+
+def test_commune_form__dr11_dr12__loans_and_job_introductions_within_rehab():
+    # Plan line 295: loans for 100 and job introduction for 200 of the
+    # persons in rehab; the commune's part is family and community rehab (as
+    # DR-09 and DR-10b), and DR-11 counts post-rehab persons too (line 293).
+    rows = {r.get("name"): r for r in read_sheet(COMMUNE, "survey")}
+    inrehab, loans = rows["n_job_referral_inrehab"], rows["n_loans"]
+    assert inrehab.get("constraint") == f". >= 0 and . <= {REHAB}"
+    assert "gia đình, cộng đồng" in inrehab.get("label::Vietnamese (vi)")
+    post = "coalesce(${n_postrehab_managed}, 0)"
+    assert loans.get("constraint") == f". >= 0 and . <= {REHAB} + {post}"
+    for row in (inrehab, loans):
+        assert "dòng 295" in row.get("hint::Vietnamese (vi)")
+        assert row.get("constraint_message::English (en)").startswith("Cannot exceed")
+
+
+def test_tip_form__age_and_district__asked_whatever_the_consent():
+    rows = {r.get("name"): r for r in read_sheet(TIP, "survey")}
+    age = rows["age_declared"]
+    assert (age.get("type"), age.get("required")) == ("integer", "yes")
+    assert age.get("relevant") == "${dob} = ''"
+    assert age.get("constraint") == ". >= 0 and . <= 100"
+    assert "${age_declared}" in rows["age_at_receipt"].get("calculation")
+    district = rows["res_district"]
+    assert district.get("relevant") == "${nationality_status}!='foreigner'"
+    assert district.get("required") == "yes"
+    # The commune and the exact date of birth identify: asked with consent.
+    for name in ("res_commune", "dob"):
+        assert "${consent}='1'" in rows[name].get("relevant")
+
+
+def test_tip_form__district_and_age__not_marked_identifying_the_commune_is():
+    markings = read_markings(TIP)
+    assert "res_district" not in markings and "age_declared" not in markings
+    assert markings["res_commune"] == Sensitivity.PERSONAL

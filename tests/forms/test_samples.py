@@ -143,16 +143,19 @@ def test_generate__commune__one_per_commune_year_and_parts_within_wholes(
         "n_users_counselled": "n_users_managed",
         "n_decision_executed": "n_decision_compulsory",
         "n_postrehab_managed": "n_completed_return",
+        "n_job_referral_post": "n_postrehab_managed",
     }
     for a in samples:
         assert 2016 <= int(a["period_year"]) <= 2020
         for part, whole in parts.items():
-            assert int(a[part] or 0) <= int(a[whole])
+            assert int(a[part] or 0) <= int(a[whole] or 0)
         rehab = sum(
             int(a[k])
             for k in ("n_rehab_family_vol", "n_rehab_comm_vol", "n_rehab_comm_comp")
         )
-        assert int(a["n_voc_counsel"]) <= rehab
+        for part in ("n_voc_counsel", "n_voc_trained", "n_job_referral_inrehab"):
+            assert int(a[part]) <= rehab
+        assert int(a["n_loans"]) <= rehab + int(a["n_postrehab_managed"] or 0)
         assert all(int(a[k]) >= 0 for k in a if k.startswith("n_") and a[k])
         assert a["f_comm_prost_regular"] == (
             "1" if a["prost_comm_quarters"] == "4" else "0"
@@ -167,7 +170,10 @@ def test_generate__commune__more_than_one_per_commune_year__refused():
 
 @pytest.mark.java
 def test_generate__tip__frames_dates_and_flags_hold(built_forms):
-    for a in _samples(built_forms, "ag_tip_review"):
+    samples = _samples(built_forms, "ag_tip_review")
+    assert any(a["consent"] == "0" and a["res_district"] for a in samples)
+    assert any(a["consent"] == "1" and a["age_declared"] for a in samples)
+    for a in samples:
         received = a["receipt_date"]
         assert re.fullmatch(r"TIP-\d{4}-\d{4}", a["case_id"])
         assert not a["dob"] or a["dob"] <= received
@@ -185,6 +191,13 @@ def test_generate__tip__frames_dates_and_flags_hold(built_forms):
         for answer in (a["support_needed"], a["support_received"]):
             assert "none" not in answer.split() or answer == "none"
         assert bool(a["full_name"]) == (a["consent"] == "1")
+        # Age and district whatever the consent; the commune only with it.
+        assert bool(a["age_declared"]) != bool(a["dob"])
+        if a["age_declared"]:
+            assert a["age_at_receipt"] == a["age_declared"]
+        assert 0 <= int(a["age_at_receipt"]) <= 100
+        assert bool(a["res_district"]) == (a["nationality_status"] != "foreigner")
+        assert not a["res_commune"] or a["consent"] == "1"
 
 
 def test_generate__unknown_form__refused():

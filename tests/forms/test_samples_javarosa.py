@@ -179,3 +179,47 @@ def test_checker__declared_age_16__only_on_a_closure_as_with_dob(built_forms, tm
         None,
         "FAIL 2 /data/grp_child/age_declared",
     ]
+
+
+def _answered(document: str, name: str, value: str) -> str:
+    return re.sub(rf"<{name}>[^<]*<", f"<{name}>{value}<", document)
+
+
+def test_checker__commune_parts_above_their_whole__each_reported(built_forms, tmp_path):
+    built = built_forms["ag_commune_drugfree"]
+    documents = generate(built.xform.read_text(encoding="utf-8"), count=60, seed=2)
+    document = next(d for d in documents if _answers(d)["n_postrehab_managed"])
+    a = {k: int(v) for k, v in _answers(document).items() if k.startswith("n_") and v}
+    rehab = a["n_rehab_family_vol"] + a["n_rehab_comm_vol"] + a["n_rehab_comm_comp"]
+    post = a["n_postrehab_managed"]
+    broken = [
+        _answered(document, "n_job_referral_post", str(post + 1)),
+        _answered(document, "n_job_referral_inrehab", str(rehab + 1)),
+        _answered(document, "n_loans", str(rehab + post + 1)),
+    ]
+
+    results = _check([(built.xform, [document, *broken])], tmp_path)
+
+    assert [r.failure for r in results] == [
+        None,
+        "FAIL 2 /data/grp_post/n_job_referral_post",
+        "FAIL 2 /data/grp_post/n_job_referral_inrehab",
+        "FAIL 2 /data/grp_post/n_loans",
+    ]
+
+
+def test_checker__tip_age_declared__without_consent_and_at_most_100(
+    built_forms, tmp_path
+):
+    built = built_forms["ag_tip_review"]
+    documents = generate(built.xform.read_text(encoding="utf-8"), count=80, seed=4)
+    document = next(d for d in documents if _answers(d)["consent"] == "0")
+    assert _answers(document)["res_district"] and not _answers(document)["dob"]
+    old = _answered(_answered(document, "age_declared", "101"), "age_at_receipt", "101")
+
+    results = _check([(built.xform, [document, old])], tmp_path)
+
+    assert [r.failure for r in results] == [
+        None,
+        "FAIL 2 /data/grp_person/age_declared",
+    ]

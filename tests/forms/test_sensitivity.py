@@ -58,7 +58,7 @@ def test_sensitive_fields__marked_names__exist_in_their_form():
         assert set(read_markings(xlsx)) <= names
 
 
-def test_analysis_sources__read_no_identifying_field_but_the_victims_residence():
+def test_analysis_sources__read_no_identifying_field_but_the_victims_commune():
     identifying = {Sensitivity.PERSONAL, Sensitivity.BOTH}
     read = {}
     for xlsx in FORMS_DIR.glob("*.xlsx"):
@@ -68,7 +68,7 @@ def test_analysis_sources__read_no_identifying_field_but_the_victims_residence()
     assert read == {
         "ag_child_case": set(),
         "ag_commune_drugfree": set(),
-        "ag_tip_review": {"res_district", "res_commune"},
+        "ag_tip_review": {"res_commune"},
     }
 
 
