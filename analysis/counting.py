@@ -111,8 +111,8 @@ def _warn_duplicates(run: Run, rows, last, prep: PreparedForm) -> None:
     duplicates = len(rows) - int(last.sum())
     if duplicates:
         run.warnings.append(
-            f"{prep.form}: {duplicates} extra submission(s) for a commune-year "
-            "already assessed; only the latest submission counts"
+            f"{prep.form}: {duplicates} phiếu thừa cho một xã trong một năm đã "
+            "đánh giá; chỉ tính phiếu gửi sau cùng"
         )
 
 

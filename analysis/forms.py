@@ -200,7 +200,7 @@ def _state(review_state: pd.Series) -> tuple[np.ndarray, list[str]]:
     unknown = sorted(texts - known)
     warnings = []
     if unknown:
-        warnings.append(f"unknown review_state {unknown}; counted as pending")
+        warnings.append(f"trạng thái duyệt không rõ {unknown}; tính là chờ duyệt")
     return state, warnings
 
 
@@ -452,17 +452,17 @@ def _answer_warnings(form: str, rows: _Rows, answers: Answers) -> list[str]:
     )
     if undated:
         warnings.append(
-            f"{form}: {undated} record(s) without {field_name} belong to no period "
-            "and are not counted"
+            f"{form}: {undated} phiếu không có {field_name} nên không thuộc kỳ "
+            "nào và không được tính"
         )
     if rows.no_sex:
         warnings.append(
-            f"{form}: {rows.no_sex} record(s) without sex; counted as unknown"
+            f"{form}: {rows.no_sex} phiếu không ghi giới tính; tính vào "
+            "'Không rõ giới tính'"
         )
     if answers.missing:
         warnings.append(
-            f"{form}: column(s) {sorted(answers.missing)} missing from the table; "
-            "read as unanswered"
+            f"{form}: bảng thiếu cột {sorted(answers.missing)}; coi như chưa trả lời"
         )
     return warnings
 

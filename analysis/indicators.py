@@ -165,7 +165,9 @@ def compute_indicators(
     )
     for form in (CHILD, COMMUNE, TIP):
         if form not in prepared:
-            run.warnings.append(f"no table for form {form}: its indicators are empty")
+            run.warnings.append(
+                f"chưa có bảng của biểu mẫu {form}: các chỉ tiêu của nó để trống"
+            )
         else:
             run.warnings.extend(prepared[form].warnings)
     catalogue = load_catalogue()
@@ -464,7 +466,7 @@ def _with_progress(run: Run, ind: Indicator, period: Period, block, n) -> Block:
 def _no_source_rows(run: Run, ind: Indicator, period: Period, spec) -> Block:
     status = "no_source" if spec is None else "no_data"
     if spec is not None:
-        run.warnings.append(f"{ind.code}: form {spec.form} has no table yet")
+        run.warnings.append(f"{ind.code}: biểu mẫu {spec.form} chưa có bảng")
     block = {
         "level": _constant(1, "province"),
         "unit_code": _constant(1, PROVINCE_CODE),

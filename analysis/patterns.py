@@ -109,8 +109,8 @@ def hidden_cells(run: Run, family: Family, periods: Iterable[Period]):
         else:
             found[(period.start, period.end)] = _all_hidden(run, family)
             run.warnings.append(
-                f"{', '.join(s.code for s in family.specs)}: round {period.label} "
-                "does not cover whole months, so these indicators are hidden for it"
+                f"{', '.join(s.code for s in family.specs)}: đợt {period.label} "
+                "không gồm trọn các tháng nên các chỉ tiêu này bị ẩn cho đợt đó"
             )
     return found
 

@@ -66,7 +66,7 @@ def read_form_tables(
     for form in forms:
         name = table_name(form)
         if name not in existing:
-            warnings.append(f"table {name} does not exist yet (no submission synced)")
+            warnings.append(f"chưa có bảng {name} (chưa đồng bộ phiếu nào)")
             continue
         present = {c["name"] for c in inspect(engine).get_columns(name)}
         wanted = [c for c in (*STANDARD, *COLUMNS[form]) if c in present]

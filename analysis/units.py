@@ -128,14 +128,13 @@ def place(
     if unknown.any():
         codes = sorted({c_texts[i] for i in np.unique(c_codes[unknown])})[:10]
         warnings.append(
-            f"{int(unknown.sum())} record(s) name a commune code not in the "
-            f"2016-2020 list ({', '.join(codes)}); counted under 'commune not known'"
+            f"{int(unknown.sum())} phiếu ghi mã xã không có trong danh mục "
+            f"2016-2020 ({', '.join(codes)}); tính vào 'Không rõ xã'"
         )
     missing = np.asarray(c_texts, dtype=object)[c_codes] == ""
     if missing.any():
         warnings.append(
-            f"{int(missing.sum())} record(s) have no commune; counted under "
-            "'commune not known' of their district"
+            f"{int(missing.sum())} phiếu không ghi xã; tính vào 'Không rõ xã' của huyện"
         )
     known = by_commune >= 0
     true_district = np.asarray(units.district_codes, dtype=object)[
@@ -144,7 +143,7 @@ def place(
     differs = known & (given != "") & (given != true_district)
     if differs.any():
         warnings.append(
-            f"{int(differs.sum())} record(s) give a district that does not hold "
-            "their commune; the commune's district from the unit list is used"
+            f"{int(differs.sum())} phiếu ghi huyện không chứa xã của phiếu; "
+            "dùng huyện của xã theo danh mục"
         )
     return slots, warnings

@@ -260,7 +260,7 @@ def test_record_without_visit_date__not_counted_and_reported():
     )
 
     assert cell(result.frame, "CP-01", "89")["denominator"] == 0
-    assert any("without visit_date" in w for w in result.warnings)
+    assert any("không có visit_date" in w for w in result.warnings)
 
 
 def test_cp03__february_after_a_leap_year__compared_with_the_whole_february():

@@ -89,7 +89,7 @@ def test_duplicate_commune_year__latest_submission_counts_and_is_reported(tables
 
     # The older 2026 submission for 30280 (100 users, 100 loans) is not counted.
     assert cell(result.frame, "DR-11", "30280")["value"] == 1
-    assert any("commune-year" in w for w in result.warnings)
+    assert any("phiếu thừa cho một xã" in w for w in result.warnings)
 
 
 def test_zero_denominator__commune_without_decisions(tables):

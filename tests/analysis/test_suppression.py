@@ -482,7 +482,7 @@ def test_campaign_round_of_part_months__every_indicator__hidden_and_said_so():
     frame = result.frame
     sensitive = frame[frame["indicator"].isin(["CP-03", "CP-04", "TV-01", "TV-06"])]
     assert sensitive["status"].eq("suppressed").all()
-    assert any("does not cover whole months" in w for w in result.warnings)
+    assert any("không gồm trọn các tháng" in w for w in result.warnings)
     # The other indicators are shown for the round as for any period.
     assert cell(frame, "CP-01", "89")["status"] != "suppressed"
 
