@@ -5,21 +5,18 @@ The ledger holds the versions a pull saw. A submission edited twice between two
 pulls leaves its middle version only on Central (``.../versions``); fetching
 those would take one request per edited submission."""
 
-import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
-from sqlalchemy.orm import configure_mappers
 from sqlmodel import Session, select
 
 from server.db import utcnow
+from server.submissions.driver import IN_CHUNK as _CHUNK
+from server.submissions.driver import Same, driver_rows, insert_rows
 from server.submissions.models import Submission, SubmissionVersion
-
-# Keeps IN lists well under SQLite's limit on bound parameters.
-_CHUNK = 900
 
 
 @dataclass(slots=True)
@@ -36,12 +33,34 @@ class VersionRef:
     id: int | None = None
 
 
-@dataclass
+@dataclass(slots=True)
+class SubmissionRef:
+    """A submission just added to the ledger, as normalization reads it: an
+    ORM object for each new row cost more than inserting the row. Its fields
+    are Submission's, and ``state`` is the one normalization sets."""
+
+    id: int
+    project_id: int
+    xml_form_id: str
+    submission_id: str
+    current_instance_id: str
+    form_version: str | None
+    submission_date: datetime
+    updated_at: datetime | None
+    review_state: str | None
+    edits: int
+    submitter_id: str | None
+    deleted_at: datetime | None
+    central_status: str | None
+    state: str = "pending"
+
+
+@dataclass(slots=True)
 class Item:
     """A submission and the version of it that is now current. ``submission``
     is None where only the version's attachments are of interest."""
 
-    submission: Submission | None
+    submission: Submission | SubmissionRef | None
     version: SubmissionVersion | VersionRef
     row: dict[str, Any]
 
@@ -72,6 +91,9 @@ class StoredPage:
     to_sync: list[Submission] = field(default_factory=list)
     # Every row of the page whose version has attachments.
     with_attachments: list[Item] = field(default_factory=list)
+    # The newest submissionDate and updatedAt among the page's rows.
+    newest_submission_date: datetime | None = None
+    newest_updated_at: datetime | None = None
 
 
 class _Row(NamedTuple):
@@ -89,6 +111,7 @@ class _Row(NamedTuple):
     deleted_at: datetime | None
     central_status: str | None
     odata: dict[str, Any]
+    attachments_present: int
 
     @classmethod
     def parse(cls, odata: dict[str, Any]) -> "_Row":
@@ -109,6 +132,7 @@ class _Row(NamedTuple):
             deleted_at=parse_time(system.get("deletedAt")),
             central_status=system.get("status"),
             odata=odata,
+            attachments_present=int(system.get("attachmentsPresent") or 0),
         )
 
     def state(self) -> dict[str, Any]:
@@ -141,24 +165,34 @@ def store_page(
     moving = [r.submission_id for r in parsed if _moves(known, versions, r)]
     current = _submissions(session, project_id, xml_form_id, moving)
     page = StoredPage()
+    _newest(page, parsed)
     inserts = _Inserts(project_id, xml_form_id)
     for row in parsed:
-        submission = current.get(row.submission_id)
         if row.submission_id not in known:
             inserts.new(row)
-            page.changes.new += 1
-            page.changes.deleted += 1 if row.deleted_at else 0
-        elif (row.submission_id, row.instance_id) not in versions:
+            continue
+        submission = current.get(row.submission_id)
+        if (row.submission_id, row.instance_id) not in versions:
             _add_edit(session, submission, row, page, inserts)
         elif submission is not None:
             _update_state(session, submission, row, page, versions)
-        elif _attachments_present(row.odata):
+        elif row.attachments_present:
             version = _version_key(project_id, xml_form_id, row, versions)
             page.with_attachments.append(Item(None, version, row.odata))
+    page.changes.new = len(inserts.submissions)
+    page.changes.deleted += sum(1 for r in inserts.submissions if r.deleted_at)
     session.flush()
-    for item in inserts.write(session):
-        _want(page, item, normalize=True)
+    for item, row in inserts.write(session):
+        page.to_normalize.append(item)
+        if row.attachments_present:
+            page.with_attachments.append(item)
     return page
+
+
+def _newest(page: StoredPage, rows: list["_Row"]) -> None:
+    page.newest_submission_date = max((r.submission_date for r in rows), default=None)
+    updated = [r.updated_at for r in rows if r.updated_at is not None]
+    page.newest_updated_at = max(updated, default=None)
 
 
 def _moves(known: dict[str, Any], versions: dict, row: "_Row") -> bool:
@@ -208,81 +242,101 @@ def mark_purged(
 
 
 class _Inserts:
-    """New ledger rows of one page, written in two statements instead of one ORM
-    object each: building and flushing SQLModel objects cost several times the
-    fetch from Central at 5,000 rows a page."""
+    """New ledger rows of one page, written a column at a time in one
+    statement per table: building and flushing SQLModel objects cost several
+    times the fetch from Central at 5,000 rows a page."""
 
     def __init__(self, project_id: int, xml_form_id: str) -> None:
         self.key = {"project_id": project_id, "xml_form_id": xml_form_id}
         # One instant for the page: its rows arrived together, and one object
-        # is converted for the database once (see _insert_many).
+        # is converted for the database once.
         self.now = utcnow()
-        self.submissions: list[dict[str, Any]] = []
-        self.versions: list[tuple[dict[str, Any], _Row, Submission | None]] = []
+        self.submissions: list[_Row] = []
+        # Versions to add, in page order, with the submission of an edit.
+        self.versions: list[tuple[_Row, Submission | None]] = []
 
     def new(self, row: _Row) -> None:
-        now = self.now
-        self.submissions.append(
-            {
-                **self.key,
-                "submission_id": row.submission_id,
-                "current_instance_id": row.instance_id,
-                **row.state(),
-                "state": "pending",
-                "purged_at": None,
-                "first_seen_at": now,
-                "last_seen_at": now,
-            }
-        )
-        self.version(row, None)
+        self.submissions.append(row)
+        self.versions.append((row, None))
 
     def version(self, row: _Row, submission: Submission | None) -> None:
-        values = {
-            **self.key,
-            "submission_id": row.submission_id,
-            "instance_id": row.instance_id,
-            "form_version": row.form_version,
-            "odata": row.odata,
-            "xml": None,
-            "received_at": self.now,
-        }
-        self.versions.append((values, row, submission))
+        self.versions.append((row, submission))
 
-    def write(self, session: Session) -> list[Item]:
+    def write(self, session: Session) -> list[tuple[Item, _Row]]:
         """Insert, and hand back the new versions with their submissions."""
-        added = {}
-        if self.submissions:
-            before = self._newest_id(session)
-            _insert_many(session, Submission.__table__, self.submissions)
-            ids = self._ids(session, after=before)
-            missing = [
-                v["submission_id"]
-                for v in self.submissions
-                if v["submission_id"] not in ids
-            ]
-            if missing:  # only if rows were deleted meanwhile: never by trogiup
-                ids.update(_submission_ids(session, self.key, missing))
-            for values in self.submissions:
-                values["id"] = ids[values["submission_id"]]
-                added[values["submission_id"]] = _detached(Submission, values)
+        connection = session.connection()
+        added = self._write_submissions(session) if self.submissions else {}
         if self.versions:
-            rows = [values for values, _, _ in self.versions]
-            _insert_many(session, SubmissionVersion.__table__, rows)
+            columns = self._version_columns([row for row, _ in self.versions])
+            _insert(connection, SubmissionVersion.__table__, columns)
+        project_id, xml_form_id = self.key["project_id"], self.key["xml_form_id"]
         return [
-            Item(
-                submission or added[row.submission_id],
-                VersionRef(
-                    project_id=values["project_id"],
-                    xml_form_id=values["xml_form_id"],
-                    submission_id=row.submission_id,
-                    instance_id=row.instance_id,
-                    form_version=row.form_version,
-                    odata=row.odata,
+            (
+                Item(
+                    submission or added[row.submission_id],
+                    VersionRef(
+                        project_id,
+                        xml_form_id,
+                        row.submission_id,
+                        row.instance_id,
+                        row.form_version,
+                        row.odata,
+                    ),
+                    row.odata,
                 ),
-                row.odata,
+                row,
             )
-            for values, row, submission in self.versions
+            for row, submission in self.versions
         ]
+
+    def _write_submissions(self, session: Session) -> dict[str, SubmissionRef]:
+        connection = session.connection()
+        rows = self.submissions
+        before = self._newest_id(session)
+        _insert(connection, Submission.__table__, self._submission_columns(rows))
+        ids = self._ids(session, after=before)
+        missing = [r.submission_id for r in rows if r.submission_id not in ids]
+        if missing:  # only if rows were deleted meanwhile: never by trogiup
+            ids.update(_submission_ids(session, self.key, missing))
+        project_id, xml_form_id = self.key["project_id"], self.key["xml_form_id"]
+        # The state fields sit at 2-9 in a _Row, in Submission's order.
+        return {
+            row.submission_id: SubmissionRef(
+                ids[row.submission_id],
+                project_id,
+                xml_form_id,
+                row.submission_id,
+                row.instance_id,
+                *row[2:10],
+            )
+            for row in rows
+        }
+
+    def _submission_columns(self, rows: list[_Row]) -> dict[str, Any]:
+        fields = dict(zip(_Row._fields, zip(*rows, strict=True), strict=True))
+        return {
+            "project_id": Same(self.key["project_id"]),
+            "xml_form_id": Same(self.key["xml_form_id"]),
+            "submission_id": fields["submission_id"],
+            "current_instance_id": fields["instance_id"],
+            **{name: fields[name] for name in _STATE_COLUMNS},
+            "state": Same("pending"),
+            "purged_at": Same(None),
+            "first_seen_at": Same(self.now),
+            "last_seen_at": Same(self.now),
+        }
+
+    def _version_columns(self, rows: list[_Row]) -> dict[str, Any]:
+        return {
+            "project_id": Same(self.key["project_id"]),
+            "xml_form_id": Same(self.key["xml_form_id"]),
+            "submission_id": [r.submission_id for r in rows],
+            "instance_id": [r.instance_id for r in rows],
+            "form_version": [r.form_version for r in rows],
+            "odata": [r.odata for r in rows],
+            "xml": Same(None),
+            "received_at": Same(self.now),
+        }
 
     def _newest_id(self, session: Session) -> int:
         table = Submission.__table__
@@ -307,6 +361,12 @@ class _Inserts:
         return dict(session.connection().execute(query).all())
 
 
+def _insert(connection: sa.Connection, table: sa.Table, columns: dict) -> None:
+    names = list(columns)
+    rows = driver_rows(connection.dialect, table, names, columns)
+    insert_rows(connection, table, names, rows)
+
+
 def _submission_ids(session, key: dict, submission_ids: list[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     for chunk in _chunks(submission_ids):
@@ -317,79 +377,6 @@ def _submission_ids(session, key: dict, submission_ids: list[str]) -> dict[str, 
         )
         found.update(session.exec(query).all())
     return found
-
-
-def _insert_many(session: Session, table: sa.Table, rows: list[dict]) -> None:
-    """Rows straight to the driver (COPY on PostgreSQL, one executemany
-    elsewhere), each column's bind processing applied once per value:
-    SQLAlchemy's own handling of each parameter set cost more than the rest of
-    storing a page, and on PostgreSQL COPY writes a page in a fraction of an
-    executemany's time."""
-    connection = session.connection()
-    dialect = connection.dialect
-    columns = [c for c in table.columns if c.name in rows[0]]
-    quote = dialect.identifier_preparer.quote
-    names = ", ".join(quote(c.name) for c in columns)
-    params = list(
-        zip(*(_column_values(c, dialect, rows) for c in columns), strict=True)
-    )
-    if dialect.name == "postgresql":
-        cursor = connection.connection.cursor()
-        with cursor.copy(f"COPY {quote(table.name)} ({names}) FROM STDIN") as copy:
-            for values in params:
-                copy.write_row(values)
-        return
-    marker = "?" if dialect.paramstyle == "qmark" else "%s"
-    markers = ", ".join([marker] * len(columns))
-    # Names come from the models and are quoted by the dialect.
-    sql = f"INSERT INTO {quote(table.name)} ({names}) VALUES ({markers})"  # noqa: S608
-    connection.exec_driver_sql(sql, params)
-
-
-def _column_values(column: sa.Column, dialect, rows: list[dict]) -> list:
-    """One column's values as the driver takes them, converted a column at a
-    time: fewer Python steps per value than row by row."""
-    values = [row[column.name] for row in rows]
-    process = repeating(column.type.dialect_impl(dialect).bind_processor(dialect))
-    if process is None:
-        return values
-    return [None if value is None else process(value) for value in values]
-
-
-def repeating(process: Callable[[Any], Any] | None) -> Callable[[Any], Any] | None:
-    """A bind processor that converts a value given again (the same object as
-    the row before's, like a page's arrival time) once: converting datetimes
-    for SQLite cost several microseconds each."""
-    if process is None:
-        return None
-    last: list[Any] = [_NOTHING, None]
-
-    def convert(value: Any) -> Any:
-        if value is not last[0]:
-            last[0], last[1] = value, process(value)
-        return last[1]
-
-    return convert
-
-
-_NOTHING = object()
-
-
-def _detached(model: type, values: dict[str, Any]):
-    """An instance of ``model`` for a row just inserted, built without the
-    model's validation (which cost more than the fetch from Central) and never
-    added to the session: normalization reads it, and writes a submission's
-    state with its own UPDATE."""
-    instance = _managers()[model].new_instance()
-    # A fresh instance has no history to keep: its attributes live in __dict__.
-    instance.__dict__.update(values)
-    return instance
-
-
-@functools.cache
-def _managers() -> dict[type, Any]:
-    configure_mappers()
-    return {Submission: sa.inspect(Submission).class_manager}
 
 
 def _add_edit(
@@ -436,7 +423,7 @@ def _update_state(
         return
     if changed and submission.state == "normalized":
         page.to_sync.append(submission)
-    if _attachments_present(row.odata):
+    if row.attachments_present:
         version = _version_key(
             submission.project_id, submission.xml_form_id, row, versions
         )

@@ -42,7 +42,7 @@ from server.submissions.convert import (
     refused_by_database,
     unknown_version,
 )
-from server.submissions.ledger import repeating
+from server.submissions.driver import repeating
 from server.submissions.models import (
     FormVersion,
     QuarantineEntry,
@@ -456,7 +456,10 @@ def _set_state(session: Session, submissions: list[Submission], state: str) -> N
     for clause in _where_in(connection, table.c.id, [s.id for s in changed]):
         connection.execute(table.update().where(clause).values(state=state))
     for submission in changed:
-        set_committed_value(submission, "state", state)
+        if isinstance(submission, Submission):
+            set_committed_value(submission, "state", state)
+        else:  # a ledger.SubmissionRef, which no session tracks
+            submission.state = state
 
 
 def _chunks(values: list, size: int) -> Iterator[list]:

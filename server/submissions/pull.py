@@ -290,7 +290,7 @@ class _FormPull:
             rows=fresh,
         )
         self._normalize(stored)
-        self.newest.see(fresh)
+        self.newest.see(stored)
         self.result.seen = len(self.seen)
         self.result.add(stored.changes)
         _count(self.run_row, stored.changes, seen=self.result.seen)
@@ -392,15 +392,9 @@ class _Newest:
     submission_date: datetime | None
     updated_at: datetime | None
 
-    def see(self, rows: list[dict[str, Any]]) -> None:
-        for row in rows:
-            system = row.get("__system") or {}
-            self.submission_date = _later(
-                self.submission_date, ledger.parse_time(system.get("submissionDate"))
-            )
-            self.updated_at = _later(
-                self.updated_at, ledger.parse_time(system.get("updatedAt"))
-            )
+    def see(self, page: ledger.StoredPage) -> None:
+        self.submission_date = _later(self.submission_date, page.newest_submission_date)
+        self.updated_at = _later(self.updated_at, page.newest_updated_at)
 
     def watermark(self) -> datetime:
         stamps = [t for t in (self.submission_date, self.updated_at) if t]
