@@ -3,9 +3,10 @@
 A pull writes tens of thousands of ledger and typed rows per page, and
 SQLAlchemy's handling of each parameter set cost more than the rest of storing
 it. Here values arrive a column at a time, each column's bind processor (the
-type's own, as SQLAlchemy would apply it) runs once per value, and a page's
-rows of one table go to the driver in one call: COPY on PostgreSQL, one
-executemany on SQLite.
+type's own, as SQLAlchemy would apply it) runs once per value, or once for a
+column that holds one value in every row (``Same``), and a page's rows of one
+table go to the driver in one call: COPY on PostgreSQL, one executemany on
+SQLite.
 """
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -44,7 +45,7 @@ def driver_rows(
         if values is None:
             processed.append(repeat(None))
             continue
-        process = repeating(bind_processor(table.c[name].type, dialect))
+        process = bind_processor(table.c[name].type, dialect)
         if isinstance(values, Same):
             value = values.value
             processed.append(repeat(value if process is None else process(value)))
@@ -63,25 +64,6 @@ def bind_processor(
 ) -> Callable[[Any], Any] | None:
     """The type's bind processor for ``dialect``, as SQLAlchemy applies it."""
     return type_.dialect_impl(dialect).bind_processor(dialect)
-
-
-def repeating(process: Callable[[Any], Any] | None) -> Callable[[Any], Any] | None:
-    """A bind processor that converts a value given again (the same object as
-    the row before's, like a page's arrival time) once: converting datetimes
-    for SQLite cost several microseconds each."""
-    if process is None:
-        return None
-    last: list[Any] = [_NOTHING, None]
-
-    def convert(value: Any) -> Any:
-        if value is not last[0]:
-            last[0], last[1] = value, process(value)
-        return last[1]
-
-    return convert
-
-
-_NOTHING = object()
 
 
 def insert_rows(

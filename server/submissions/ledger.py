@@ -15,7 +15,14 @@ from sqlmodel import Session, select
 
 from server.db import utcnow
 from server.submissions.driver import IN_CHUNK as _CHUNK
-from server.submissions.driver import Same, driver_rows, insert_rows
+from server.submissions.driver import (
+    Same,
+    bind_processor,
+    driver_rows,
+    insert_rows,
+    marker,
+    rows_where_in,
+)
 from server.submissions.models import Submission, SubmissionVersion
 
 
@@ -162,7 +169,8 @@ def store_page(
     versions = _versions(session, project_id, xml_form_id, ids)
     # Whole objects only for submissions that change: most rows of a full or
     # overlapping read are already in the ledger as they are.
-    moving = [r.submission_id for r in parsed if _moves(known, versions, r)]
+    bound = _Bound(session)
+    moving = [r.submission_id for r in parsed if _moves(known, versions, r, bound)]
     current = _submissions(session, project_id, xml_form_id, moving)
     page = StoredPage()
     _newest(page, parsed)
@@ -195,19 +203,21 @@ def _newest(page: StoredPage, rows: list["_Row"]) -> None:
     page.newest_updated_at = max(updated, default=None)
 
 
-def _moves(known: dict[str, Any], versions: dict, row: "_Row") -> bool:
-    """Whether storing ``row`` changes its submission in the ledger."""
+def _moves(known: dict[str, tuple], versions: dict, row: "_Row", bound) -> bool:
+    """Whether storing ``row`` changes its submission in the ledger. A change
+    seen where there is none only costs loading the submission, which
+    ``_update_state`` then compares as objects."""
     stored = known.get(row.submission_id)
     if stored is None:
         return False
     if (row.submission_id, row.instance_id) not in versions:
         return True
-    if stored.state == "pending" or stored.purged_at is not None:
+    _, current_instance_id, state, purged_at, *values = stored
+    if state == "pending" or purged_at is not None:
         return True
-    if stored.current_instance_id != row.instance_id:
+    if current_instance_id != row.instance_id:
         return True
-    # The state columns come last in the stored row, in _STATE_COLUMNS order.
-    return tuple(stored[4:]) != tuple(row.state().values())
+    return tuple(values) != bound(row)
 
 
 def _version_key(
@@ -352,13 +362,15 @@ class _Inserts:
         another pull added meanwhile come too and go unused. A range of the
         key instead of the page's ids in IN lists, which cost a twentieth of
         storing a page to compile and run."""
-        table = Submission.__table__
-        query = sa.select(table.c.submission_id, table.c.id).where(
-            table.c.id > after,
-            table.c.project_id == self.key["project_id"],
-            table.c.xml_form_id == self.key["xml_form_id"],
+        connection = session.connection()
+        m = marker(connection.dialect)
+        # Only driver markers are put into the text.
+        sql = (
+            "SELECT submission_id, id FROM submission "  # noqa: S608
+            f"WHERE id > {m} AND project_id = {m} AND xml_form_id = {m}"
         )
-        return dict(session.connection().execute(query).all())
+        params = (after, self.key["project_id"], self.key["xml_form_id"])
+        return dict(connection.exec_driver_sql(sql, params).all())
 
 
 def _insert(connection: sa.Connection, table: sa.Table, columns: dict) -> None:
@@ -487,41 +499,58 @@ _STATE_COLUMNS = (
 
 def _known(
     session: Session, project_id: int, xml_form_id: str, ids: list[str]
-) -> dict[str, Any]:
-    """The ledger's state of these submissions, as plain rows."""
-    table = Submission.__table__
-    columns = [table.c[name] for name in _STATE_COLUMNS]
-    found: dict[str, Any] = {}
-    for chunk in _chunks(ids):
-        query = sa.select(
-            table.c.submission_id,
-            table.c.current_instance_id,
-            table.c.state,
-            table.c.purged_at,
-            *columns,
-        ).where(
-            table.c.project_id == project_id,
-            table.c.xml_form_id == xml_form_id,
-            table.c.submission_id.in_(chunk),
-        )
-        found.update((r.submission_id, r) for r in session.connection().execute(query))
-    return found
+) -> dict[str, tuple]:
+    """The ledger's state of these submissions, as the driver returns it
+    (``_Bound`` gives a row's values in the same form)."""
+    names = ("submission_id", "current_instance_id", "state", "purged_at")
+    table, key = Submission.__table__, (project_id, xml_form_id)
+    rows = _driver_select(session, table, (*names, *_STATE_COLUMNS), key, ids)
+    return {row[0]: row for row in rows}
 
 
 def _versions(
     session: Session, project_id: int, xml_form_id: str, ids: list[str]
 ) -> dict[tuple[str, str], int]:
     """The ledger's versions of these submissions, without their content."""
-    found: dict[tuple[str, str], int] = {}
-    for chunk in _chunks(ids):
-        query = select(
-            SubmissionVersion.submission_id,
-            SubmissionVersion.instance_id,
-            SubmissionVersion.id,
-        ).where(
-            SubmissionVersion.project_id == project_id,
-            SubmissionVersion.xml_form_id == xml_form_id,
-            SubmissionVersion.submission_id.in_(chunk),
+    names = ("submission_id", "instance_id", "id")
+    table, key = SubmissionVersion.__table__, (project_id, xml_form_id)
+    rows = _driver_select(session, table, names, key, ids)
+    return {(sid, iid): vid for sid, iid, vid in rows}
+
+
+def _driver_select(
+    session: Session, table: sa.Table, names: tuple[str, ...], key: tuple, ids
+) -> list[tuple]:
+    """``names`` of the form's rows of ``table`` with these submission ids,
+    as the driver returns them: built and compiled as SQLAlchemy IN lists, a
+    page's lookups cost more than SQLite's own work."""
+    connection = session.connection()
+    quote = connection.dialect.identifier_preparer.quote
+    mark = marker(connection.dialect)
+    columns = ", ".join(quote(name) for name in names)
+    # Names come from the models, quoted by the dialect.
+    sql = (
+        f"SELECT {columns} FROM {quote(table.name)} "  # noqa: S608
+        f"WHERE project_id = {mark} AND xml_form_id = {mark} AND submission_id {{in}}"
+    )
+    return list(rows_where_in(connection, sql, key, ids))
+
+
+class _Bound:
+    """A row's state values as the database driver is handed them, to compare
+    with what the driver returns for the stored submission: equal values bind
+    to equal text on SQLite, and to equal instants on PostgreSQL."""
+
+    def __init__(self, session: Session) -> None:
+        dialect = session.connection().dialect
+        table = Submission.__table__
+        self.processors = [
+            bind_processor(table.c[name].type, dialect) for name in _STATE_COLUMNS
+        ]
+
+    def __call__(self, row: "_Row") -> tuple:
+        # The state fields sit at 2-9 in a _Row, in _STATE_COLUMNS order.
+        return tuple(
+            value if process is None or value is None else process(value)
+            for process, value in zip(self.processors, row[2:10], strict=True)
         )
-        found.update(((sid, iid), vid) for sid, iid, vid in session.exec(query))
-    return found

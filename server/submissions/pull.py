@@ -331,7 +331,7 @@ class _FormPull:
         listed = self.listed.keys() | self.deleted_listed.keys()
         # Core, not the ORM: a full pull reads every id of the form here, and
         # loading them as ORM rows cost a twentieth of the pull.
-        ids = self.session.connection().execute(query).scalars()
+        ids = self.session.connection().execute(query).scalars().all()
         return sorted(sid for sid in ids if sid not in listed)
 
     def _recheck(self, candidates: list[str]) -> None:
