@@ -17,6 +17,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from math import isfinite
 from typing import Any
 
 from server.submissions.schema import (
@@ -64,9 +65,11 @@ class FieldPlan:
     columns: tuple[str, ...]
     convert: Callable[[Any], Any]
     read: Callable[[list[dict[str, Any]]], list[Any]] = field(init=False)
+    convert_all: Callable[[list[Any]], list[Any]] = field(init=False)
 
     def __post_init__(self) -> None:
         self.read = _reader(self.lookups)
+        self.convert_all = _converter_of_all(self.convert)
 
 
 @dataclass
@@ -77,6 +80,10 @@ class RepeatPlan:
     lookups: tuple[tuple[str, ...], ...]
     fields: list[FieldPlan] = field(default_factory=list)
     children: list["RepeatPlan"] = field(default_factory=list)
+    read: Callable[[list[dict[str, Any]]], list[Any]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.read = _reader(self.lookups)
 
 
 @dataclass
@@ -182,16 +189,44 @@ def _converter(merged: MergedField) -> tuple[tuple[str, ...], Callable[[Any], An
         choices = tuple(merged.choice_columns)
 
         def multiple(value):
-            raw = " ".join(_text(value).split())
-            if not raw:
+            codes = _text(value).split()
+            if not codes:
                 return None
-            codes = set(raw.split())
-            return (raw, *(name in codes for name in choices))
+            present = set(codes)
+            return (" ".join(codes), *[name in present for name in choices])
 
         return (merged.column, *merged.choice_columns.values()), multiple
     if merged.type == "dateTime":
         return (merged.column, offset_column(merged.column)), _moment
     return (merged.column,), _CONVERTERS.get(merged.type, _text)
+
+
+def _converter_of_all(convert: Callable[[Any], Any]) -> Callable[[list], list]:
+    """A function converting a list of values, raising on the first that
+    does not convert. The common values of the common types are recognised
+    in the comprehension itself, without a call per value."""
+    if convert is _text:
+        return lambda values: [
+            v
+            if type(v) is str and v.isascii() and "\x00" not in v
+            else (None if v is None else _text(v))
+            for v in values
+        ]
+    if convert is _int:
+        return lambda values: [
+            v
+            if type(v) is int and -(2**63) <= v < 2**63
+            else (None if v is None else _int(v))
+            for v in values
+        ]
+    if convert is _decimal:
+        return lambda values: [
+            v
+            if type(v) is float and isfinite(v)
+            else (None if v is None else _decimal(v))
+            for v in values
+        ]
+    return lambda values: [None if v is None else convert(v) for v in values]
 
 
 def _text(value: Any) -> str:
@@ -298,7 +333,8 @@ def _geopoint(value: Any) -> tuple[float, float, float | None, float | None]:
         coordinates = value["coordinates"]
         lon, lat = coordinates[0], coordinates[1]
         alt = coordinates[2] if len(coordinates) > 2 else None
-        acc = (value.get("properties") or {}).get("accuracy")
+        properties = value.get("properties")
+        acc = properties.get("accuracy") if properties else None
     elif isinstance(value, str) and value.upper().startswith("POINT"):
         parts = value[value.index("(") + 1 : value.rindex(")")].split()
         lon, lat = parts[0], parts[1]
@@ -310,10 +346,12 @@ def _geopoint(value: Any) -> tuple[float, float, float | None, float | None]:
         acc = parts[3] if len(parts) > 3 else None
     else:
         raise _Unconvertible
-    point = (_decimal(lat), _decimal(lon), _optional(alt), _optional(acc))
-    if not (-90 <= point[0] <= 90 and -180 <= point[1] <= 180):
+    lat = lat if type(lat) is float else _decimal(lat)
+    lon = lon if type(lon) is float else _decimal(lon)
+    # NaN fails both tests; infinities the second.
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
         raise _Unconvertible
-    return point
+    return lat, lon, _optional(alt), _optional(acc)
 
 
 def _optional(value: Any) -> float | None:
@@ -409,7 +447,7 @@ def _fill(plans: list[FieldPlan], sources, out, owners, problems) -> None:
     for plan in plans:
         values = plan.read(sources)
         try:
-            converted = [None if v is None else plan.convert(v) for v in values]
+            converted = plan.convert_all(values)
         except CONVERSION_ERRORS:
             converted = _one_by_one(plan, values, owners, problems)
         if len(plan.columns) == 1:
@@ -481,14 +519,13 @@ def _repeat_rows(
     of the repeats inside it."""
     items, own, row_ids, parents, positions = [], [], [], [], []
     name = plan.name
-    for source, owner, parent_id in zip(sources, owners, parent_ids, strict=True):
-        found = _lookup(source, plan.lookups)
-        if found is None:
-            if _link_without_rows(plan, source):
-                problems.setdefault(owner, []).append(plan)
-            continue
+    found_all = plan.read(sources)
+    for source, owner, parent_id, found in zip(
+        sources, owners, parent_ids, found_all, strict=True
+    ):
         if not isinstance(found, list):
-            problems.setdefault(owner, []).append(plan)
+            if found is not None or _link_without_rows(plan, source):
+                problems.setdefault(owner, []).append(plan)
             continue
         parent_key = parent_id or submission_ids[owner]
         for position, item in enumerate(found, 1):
