@@ -5,7 +5,7 @@ The ledger holds the versions a pull saw. A submission edited twice between two
 pulls leaves its middle version only on Central (``.../versions``); fetching
 those would take one request per edited submission."""
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -42,11 +42,12 @@ class VersionRef:
 
 @dataclass(slots=True)
 class SubmissionRef:
-    """A submission just added to the ledger, as normalization reads it: an
-    ORM object for each new row cost more than inserting the row. Its fields
-    are Submission's, and ``state`` is the one normalization sets."""
+    """A submission new to the ledger, as normalization reads it: an ORM
+    object for each new row cost more than inserting the row. Its fields are
+    Submission's; ``id`` is None until its row is written, in the ``state``
+    normalization set by then."""
 
-    id: int
+    id: int | None
     project_id: int
     xml_form_id: str
     submission_id: str
@@ -160,9 +161,16 @@ def store_page(
     project_id: int,
     xml_form_id: str,
     rows: list[dict[str, Any]],
+    before_write: Callable[[StoredPage], None] | None = None,
 ) -> StoredPage:
     """Add the page's rows to the caller's transaction. A version already in the
-    ledger is never written again; only the submission's state may change."""
+    ledger is never written again; only the submission's state may change.
+
+    ``before_write``, when given, is called with the page once its known
+    submissions are changed and before its new rows are written: normalizing
+    there settles the states of the new submissions (SubmissionRefs without an
+    id until then), which are then inserted in those states instead of
+    inserted pending and updated, which cost SQLite as much again."""
     parsed = list({r.submission_id: r for r in map(_Row.parse, rows)}.values())
     ids = [r.submission_id for r in parsed]
     known = _known(session, project_id, xml_form_id, ids)
@@ -189,11 +197,14 @@ def store_page(
             page.with_attachments.append(Item(None, version, row.odata))
     page.changes.new = len(inserts.submissions)
     page.changes.deleted += sum(1 for r in inserts.submissions if r.deleted_at)
-    session.flush()
-    for item, row in inserts.write(session):
+    for item, row in inserts.items():
         page.to_normalize.append(item)
         if row.attachments_present:
             page.with_attachments.append(item)
+    if before_write is not None:
+        before_write(page)
+    session.flush()
+    inserts.write(session)
     return page
 
 
@@ -264,6 +275,7 @@ class _Inserts:
         self.submissions: list[_Row] = []
         # Versions to add, in page order, with the submission of an edit.
         self.versions: list[tuple[_Row, Submission | None]] = []
+        self.refs: dict[str, SubmissionRef] = {}
 
     def new(self, row: _Row) -> None:
         self.submissions.append(row)
@@ -272,18 +284,26 @@ class _Inserts:
     def version(self, row: _Row, submission: Submission | None) -> None:
         self.versions.append((row, submission))
 
-    def write(self, session: Session) -> list[tuple[Item, _Row]]:
-        """Insert, and hand back the new versions with their submissions."""
-        connection = session.connection()
-        added = self._write_submissions(session) if self.submissions else {}
-        if self.versions:
-            columns = self._version_columns([row for row, _ in self.versions])
-            _insert(connection, SubmissionVersion.__table__, columns)
+    def items(self) -> list[tuple[Item, _Row]]:
+        """The new versions with their submissions, a SubmissionRef without an
+        id for each new one: its row is not written yet."""
         project_id, xml_form_id = self.key["project_id"], self.key["xml_form_id"]
+        # The state fields sit at 2-9 in a _Row, in Submission's order.
+        self.refs = {
+            row.submission_id: SubmissionRef(
+                None,
+                project_id,
+                xml_form_id,
+                row.submission_id,
+                row.instance_id,
+                *row[2:10],
+            )
+            for row in self.submissions
+        }
         return [
             (
                 Item(
-                    submission or added[row.submission_id],
+                    submission or self.refs[row.submission_id],
                     VersionRef(
                         project_id,
                         xml_form_id,
@@ -299,7 +319,17 @@ class _Inserts:
             for row, submission in self.versions
         ]
 
-    def _write_submissions(self, session: Session) -> dict[str, SubmissionRef]:
+    def write(self, session: Session) -> None:
+        """Insert, new submissions in the state their refs hold, and give the
+        refs their ids."""
+        connection = session.connection()
+        if self.submissions:
+            self._write_submissions(session)
+        if self.versions:
+            columns = self._version_columns([row for row, _ in self.versions])
+            _insert(connection, SubmissionVersion.__table__, columns)
+
+    def _write_submissions(self, session: Session) -> None:
         connection = session.connection()
         rows = self.submissions
         before = self._newest_id(session)
@@ -308,29 +338,19 @@ class _Inserts:
         missing = [r.submission_id for r in rows if r.submission_id not in ids]
         if missing:  # only if rows were deleted meanwhile: never by trogiup
             ids.update(_submission_ids(session, self.key, missing))
-        project_id, xml_form_id = self.key["project_id"], self.key["xml_form_id"]
-        # The state fields sit at 2-9 in a _Row, in Submission's order.
-        return {
-            row.submission_id: SubmissionRef(
-                ids[row.submission_id],
-                project_id,
-                xml_form_id,
-                row.submission_id,
-                row.instance_id,
-                *row[2:10],
-            )
-            for row in rows
-        }
+        for submission_id, ref in self.refs.items():
+            ref.id = ids[submission_id]
 
     def _submission_columns(self, rows: list[_Row]) -> dict[str, Any]:
         fields = dict(zip(_Row._fields, zip(*rows, strict=True), strict=True))
+        states = [self.refs[row.submission_id].state for row in rows]
         return {
             "project_id": Same(self.key["project_id"]),
             "xml_form_id": Same(self.key["xml_form_id"]),
             "submission_id": fields["submission_id"],
             "current_instance_id": fields["instance_id"],
             **{name: fields[name] for name in _STATE_COLUMNS},
-            "state": Same("pending"),
+            "state": states,
             "purged_at": Same(None),
             "first_seen_at": Same(self.now),
             "last_seen_at": Same(self.now),

@@ -194,7 +194,7 @@ def normalize_batch(
     their typed rows (replacing their repeat rows), or quarantine them."""
     if not items:
         return {NORMALIZED: 0, QUARANTINED: 0}
-    session.flush()  # the caller's new ledger rows need their ids
+    session.flush()  # the caller's changes reach the database before its UPDATEs
     schema = _merged_schema(session, project_id, xml_form_id)
     tables = ensure_tables(session=session, schema=schema) if schema else {}
     batch = _Batch()
@@ -443,23 +443,23 @@ def _where_in(connection, column: sa.Column, values: list) -> Iterator:
 def _set_state(session: Session, submissions: list[Submission], state: str) -> None:
     """One statement for the lot: an executemany by id on SQLite, one array
     parameter on PostgreSQL. The objects are told the new value without
-    being marked dirty."""
+    being marked dirty; a ledger.SubmissionRef without an id has no row yet,
+    and its row is written in the state it is given here."""
     table = Submission.__table__
     changed = [s for s in submissions if s.state != state]
-    if not changed:
-        return
+    ids = [s.id for s in changed if s.id is not None]
     connection = session.connection()
     if connection.dialect.name == "postgresql":
-        for clause in _where_in(connection, table.c.id, [s.id for s in changed]):
+        for clause in _where_in(connection, table.c.id, ids):
             connection.execute(table.update().where(clause).values(state=state))
-    else:
+    elif ids:
         # IN lists of ids cost more to compile than SQLite takes to update.
         sql = "UPDATE submission SET state = ? WHERE id = ?"
-        connection.exec_driver_sql(sql, [(state, s.id) for s in changed])
+        connection.exec_driver_sql(sql, [(state, id_) for id_ in ids])
     for submission in changed:
         if isinstance(submission, Submission):
             set_committed_value(submission, "state", state)
-        else:  # a ledger.SubmissionRef, which no session tracks
+        else:
             submission.state = state
 
 

@@ -288,8 +288,8 @@ class _FormPull:
             project_id=self.project_id,
             xml_form_id=self.xml_form_id,
             rows=fresh,
+            before_write=self._normalize,
         )
-        self._normalize(stored)
         self.newest.see(stored)
         self.result.seen = len(self.seen)
         self.result.add(stored.changes)
