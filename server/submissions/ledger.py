@@ -45,7 +45,7 @@ class SubmissionRef:
     """A submission new to the ledger, as normalization reads it: an ORM
     object for each new row cost more than inserting the row. Its fields are
     Submission's; ``id`` is None until its row is written, in the ``state``
-    normalization set by then."""
+    normalization set by then (and stays None after a ``before_write``)."""
 
     id: int | None
     project_id: int
@@ -175,7 +175,9 @@ def store_page(
     parsed = list({r.submission_id: r for r in map(_Row.parse, rows)}.values())
     ids = [r.submission_id for r in parsed]
     known = _known(session, project_id, xml_form_id, ids)
-    versions = _versions(session, project_id, xml_form_id, ids)
+    # A version is written with its submission or after it, never alone: only
+    # submissions the ledger holds can have versions there.
+    versions = _versions(session, project_id, xml_form_id, list(known))
     # Whole objects only for submissions that change: most rows of a full or
     # overlapping read are already in the ledger as they are.
     bound = _Bound(session)
@@ -205,7 +207,9 @@ def store_page(
     if before_write is not None:
         before_write(page)
     session.flush()
-    inserts.write(session)
+    # After before_write nothing reads the new submissions' ids: their refs
+    # keep None, and the lookup of a page's ids is spared.
+    inserts.write(session, with_ids=before_write is None)
     return page
 
 
@@ -320,21 +324,23 @@ class _Inserts:
             for row, submission in self.versions
         ]
 
-    def write(self, session: Session) -> None:
+    def write(self, session: Session, *, with_ids: bool) -> None:
         """Insert, new submissions in the state their refs hold, and give the
-        refs their ids."""
+        refs their ids if ``with_ids``."""
         connection = session.connection()
         if self.submissions:
-            self._write_submissions(session)
+            self._write_submissions(session, with_ids)
         if self.versions:
             columns = self._version_columns([row for row, _ in self.versions])
             _insert(connection, SubmissionVersion.__table__, columns)
 
-    def _write_submissions(self, session: Session) -> None:
+    def _write_submissions(self, session: Session, with_ids: bool) -> None:
         connection = session.connection()
         rows = self.submissions
-        before = self._newest_id(session)
+        before = self._newest_id(session) if with_ids else 0
         _insert(connection, Submission.__table__, self._submission_columns(rows))
+        if not with_ids:
+            return
         ids = self._ids(session, after=before)
         missing = [r.submission_id for r in rows if r.submission_id not in ids]
         if missing:  # only if rows were deleted meanwhile: never by trogiup

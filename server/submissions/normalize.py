@@ -319,8 +319,10 @@ def _write(session, tables, schema: MergedSchema, batch: _Batch, submissions) ->
     connection = session.connection()
     main = tables[form_table_name(schema.xml_form_id)]
     # Repeat rows exist only beside a form-table row, so the ids found there
-    # are all that need deleting; a first pull deletes nothing.
-    existing = _existing(connection, main, [s.submission_id for s in submissions])
+    # are all that need deleting; a first pull deletes nothing. A submission
+    # whose ledger row is not written yet (a ref without an id) has none.
+    ids = [s.submission_id for s in submissions if s.id is not None]
+    existing = _existing(connection, main, ids)
     repeat_tables = dict.fromkeys(tables[n] for n in schema.repeat_tables.values())
     for table in (main, *repeat_tables):
         for clause in _where_in(connection, table.c.submission_id, existing):
