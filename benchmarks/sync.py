@@ -25,6 +25,7 @@ several times slower.
 
 import argparse
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -426,6 +427,8 @@ def _settings(
 ) -> Settings:
     return Settings(
         environment="test",
+        # Outside development a key is required; the benchmark never signs in.
+        secret_key=secrets.token_urlsafe(48),
         data_dir=folder,
         database_url=database_url,
         central_url=url,

@@ -20,6 +20,10 @@ from sqlmodel import Session, create_engine
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
+# sqlalchemy.dialects.sqlite.DATETIME's storage format, positionally.
+_SQLITE_DATETIME = "%04d-%02d-%02d %02d:%02d:%02d.%06d"
+
+
 class AwareDateTime(TypeDecorator):
     """A timestamp that keeps its timezone on every backend.
 
@@ -37,6 +41,32 @@ class AwareDateTime(TypeDecorator):
         if value.tzinfo is None:
             raise ValueError(f"naive datetime {value!r}: give it a timezone")
         return value.astimezone(UTC)
+
+    def bind_processor(self, dialect):
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+        # The text SQLAlchemy's SQLite DATETIME writes, from one format of a
+        # tuple instead of its mapping of seven names: a pull converts tens of
+        # thousands of timestamps per page, and this halves their cost.
+        utc = UTC
+
+        def process(value: datetime | None) -> str | None:
+            if value is None:
+                return None
+            if value.tzinfo is None:
+                raise ValueError(f"naive datetime {value!r}: give it a timezone")
+            value = value.astimezone(utc)
+            return _SQLITE_DATETIME % (
+                value.year,
+                value.month,
+                value.day,
+                value.hour,
+                value.minute,
+                value.second,
+                value.microsecond,
+            )
+
+        return process
 
     def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
         if value is None:

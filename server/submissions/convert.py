@@ -1,8 +1,13 @@
-"""Convert one OData row into typed rows, by a plan compiled once per form
+"""Convert OData rows into typed rows, by a plan compiled once per form
 version: where each value sits in the row (groups nested, repeats inline from
-``$expand=*``), which column takes it, and how it is converted. What cannot be
+``$expand=*``), which columns take it, and how it is converted. What cannot be
 converted becomes a Problem whose reason names form, version, submission,
 field path and expected type, and never the value.
+
+A batch of rows is converted a field at a time: one pass over the batch's
+values of a field with that field's converter, building the table's columns,
+instead of a dict per row filled field by field. The common batch, where
+every value converts, then costs one list comprehension per column.
 """
 
 import json
@@ -12,6 +17,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from math import isfinite
 from typing import Any
 
 from server.submissions.schema import (
@@ -48,18 +54,22 @@ CONVERSION_ERRORS = (
 
 @dataclass
 class FieldPlan:
+    """One field of a version: where it sits, and the columns it fills.
+    ``convert`` takes one value and returns the column's value, or with
+    several ``columns`` a tuple of theirs (None: leave them all empty)."""
+
     path: str
     version_type: str
     column_type: str
     lookups: tuple[tuple[str, ...], ...]
-    write: Callable[[Any, dict[str, Any]], None]
-    scalar: tuple[str, Callable[[Any], Any]] | None = None
-    get: Callable[[dict[str, Any]], Any] = field(init=False)
-    fill: Callable[[dict[str, Any], dict[str, Any]], None] = field(init=False)
+    columns: tuple[str, ...]
+    convert: Callable[[Any], Any]
+    read: Callable[[list[dict[str, Any]]], list[Any]] = field(init=False)
+    convert_all: Callable[[list[Any]], list[Any]] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.get = _getter(self.lookups)
-        self.fill = _filler(self)
+        self.read = _reader(self.lookups)
+        self.convert_all = _converter_of_all(self.convert)
 
 
 @dataclass
@@ -68,15 +78,18 @@ class RepeatPlan:
     name: str
     table: str
     lookups: tuple[tuple[str, ...], ...]
-    template: dict[str, Any]
     fields: list[FieldPlan] = field(default_factory=list)
     children: list["RepeatPlan"] = field(default_factory=list)
+    read: Callable[[list[dict[str, Any]]], list[Any]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.read = _reader(self.lookups)
 
 
 @dataclass
 class VersionPlan:
     version: str
-    template: dict[str, Any]
+    table: str
     fields: list[FieldPlan]
     repeats: list[RepeatPlan]
 
@@ -89,6 +102,7 @@ class Problem:
 
 
 def compile_plan(schema: MergedSchema, version: str, tables) -> VersionPlan:
+    """How to convert rows of ``version`` into ``tables`` (by name)."""
     xform = schema.versions[version]
     local_paths = _local_paths(schema)
     fields_by_repeat: dict[str | None, list[FieldPlan]] = {}
@@ -105,16 +119,14 @@ def compile_plan(schema: MergedSchema, version: str, tables) -> VersionPlan:
             name=xrepeat.name,
             table=table,
             lookups=_repeat_lookups(schema, xrepeat.path, table),
-            template=dict.fromkeys(c.name for c in tables[table].columns),
             fields=fields_by_repeat.get(xrepeat.path, []),
         )
         repeats[xrepeat.path] = plan
         parent = repeats.get(xrepeat.parent) if xrepeat.parent else None
         (parent.children if parent else roots).append(plan)
-    main = tables[form_table_name(schema.xml_form_id)]
     return VersionPlan(
         version=version,
-        template=dict.fromkeys(c.name for c in main.columns),
+        table=tables[form_table_name(schema.xml_form_id)].name,
         fields=fields_by_repeat.get(None, []),
         repeats=roots,
     )
@@ -147,13 +159,14 @@ def _field_plan(path, version_type, merged: MergedField, local_paths) -> FieldPl
         for segments in _lookups(local_paths.get(candidate, ())):
             if segments not in lookups:
                 lookups.append(segments)
+    columns, convert = _converter(merged)
     return FieldPlan(
         path=path,
         version_type=version_type,
         column_type=merged.type,
         lookups=tuple(lookups),
-        write=_writer(merged),
-        scalar=_scalar(merged),
+        columns=columns,
+        convert=convert,
     )
 
 
@@ -168,48 +181,52 @@ def _lookups(local_path: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
 # Conversion -------------------------------------------------------------------
 
 
-def _writer(merged: MergedField) -> Callable[[Any, dict[str, Any]], None]:
-    column = merged.column
+def _converter(merged: MergedField) -> tuple[tuple[str, ...], Callable[[Any], Any]]:
+    """The columns a field fills and the function converting one value."""
     if merged.type == "geopoint":
-        names = merged.columns()
-
-        def write_point(value, out):
-            out.update(zip(names, _geopoint(value), strict=True))
-
-        return write_point
+        return tuple(merged.columns()), _geopoint
     if merged.type == "select_multiple":
-        choices = tuple(merged.choice_columns.items())
+        choices = tuple(merged.choice_columns)
 
-        def write_multiple(value, out):
-            raw = " ".join(_text(value).split())
-            if not raw:
-                return
-            out[column] = raw
-            codes = set(raw.split())
-            for name, choice_column in choices:
-                out[choice_column] = name in codes
+        def multiple(value):
+            codes = _text(value).split()
+            if not codes:
+                return None
+            present = set(codes)
+            return (" ".join(codes), *[name in present for name in choices])
 
-        return write_multiple
+        return (merged.column, *merged.choice_columns.values()), multiple
     if merged.type == "dateTime":
-        offset = offset_column(column)
-
-        def write_moment(value, out):
-            out[column], out[offset] = _moment(value)
-
-        return write_moment
-    convert = _CONVERTERS.get(merged.type, _text)
-
-    def write_scalar(value, out):
-        out[column] = convert(value)
-
-    return write_scalar
+        return (merged.column, offset_column(merged.column)), _moment
+    return (merged.column,), _CONVERTERS.get(merged.type, _text)
 
 
-def _scalar(merged: MergedField) -> tuple[str, Callable[[Any], Any]] | None:
-    """(column, converter) for a field that fills one column."""
-    if merged.type in {"geopoint", "select_multiple", "dateTime"}:
-        return None
-    return merged.column, _CONVERTERS.get(merged.type, _text)
+def _converter_of_all(convert: Callable[[Any], Any]) -> Callable[[list], list]:
+    """A function converting a list of values, raising on the first that
+    does not convert. The common values of the common types are recognised
+    in the comprehension itself, without a call per value."""
+    if convert is _text:
+        return lambda values: [
+            v
+            if type(v) is str and v.isascii() and "\x00" not in v
+            else (None if v is None else _text(v))
+            for v in values
+        ]
+    if convert is _int:
+        return lambda values: [
+            v
+            if type(v) is int and -(2**63) <= v < 2**63
+            else (None if v is None else _int(v))
+            for v in values
+        ]
+    if convert is _decimal:
+        return lambda values: [
+            v
+            if type(v) is float and isfinite(v)
+            else (None if v is None else _decimal(v))
+            for v in values
+        ]
+    return lambda values: [None if v is None else convert(v) for v in values]
 
 
 def _text(value: Any) -> str:
@@ -280,10 +297,6 @@ def _date(value: Any) -> date:
     return date.fromisoformat(value)
 
 
-def _datetime(value: Any) -> datetime:
-    return _moment(value)[0]
-
-
 def _moment(value: Any) -> tuple[datetime, int]:
     """The UTC instant and the offset from UTC it was written with, in whole
     minutes (every offset in use is; a finer one is not a value the offset
@@ -320,7 +333,8 @@ def _geopoint(value: Any) -> tuple[float, float, float | None, float | None]:
         coordinates = value["coordinates"]
         lon, lat = coordinates[0], coordinates[1]
         alt = coordinates[2] if len(coordinates) > 2 else None
-        acc = (value.get("properties") or {}).get("accuracy")
+        properties = value.get("properties")
+        acc = properties.get("accuracy") if properties else None
     elif isinstance(value, str) and value.upper().startswith("POINT"):
         parts = value[value.index("(") + 1 : value.rindex(")")].split()
         lon, lat = parts[0], parts[1]
@@ -332,10 +346,12 @@ def _geopoint(value: Any) -> tuple[float, float, float | None, float | None]:
         acc = parts[3] if len(parts) > 3 else None
     else:
         raise _Unconvertible
-    point = (_decimal(lat), _decimal(lon), _optional(alt), _optional(acc))
-    if not (-90 <= point[0] <= 90 and -180 <= point[1] <= 180):
+    lat = lat if type(lat) is float else _decimal(lat)
+    lon = lon if type(lon) is float else _decimal(lon)
+    # NaN fails both tests; infinities the second.
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
         raise _Unconvertible
-    return point
+    return lat, lon, _optional(alt), _optional(acc)
 
 
 def _optional(value: Any) -> float | None:
@@ -346,7 +362,6 @@ _CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "int": _int,
     "decimal": _decimal,
     "date": _date,
-    "dateTime": _datetime,
     "boolean": _boolean,
     "geotrace": _shape,
     "geoshape": _shape,
@@ -359,92 +374,129 @@ def _storage(kind: str) -> str:
     return _STORAGE.get(kind, "text")
 
 
-# One submission ----------------------------------------------------------------
+# A batch of rows --------------------------------------------------------------
+
+
+@dataclass
+class TableRows:
+    """Rows of one typed table, a column at a time (a column the rows leave
+    empty may be missing). ``owners`` holds each row's submission, by its
+    place in the batch."""
+
+    columns: dict[str, list[Any]]
+    owners: list[int]
+
+    def __len__(self) -> int:
+        return len(self.owners)
+
+    def take(self, places: list[int]) -> "TableRows":
+        """The rows at ``places``, in that order."""
+        columns = self.columns.items()
+        return TableRows(
+            {name: [values[p] for p in places] for name, values in columns},
+            [self.owners[p] for p in places],
+        )
+
+    def extend(self, other: "TableRows") -> None:
+        size, more = len(self), len(other)
+        for name in self.columns.keys() - other.columns.keys():
+            self.columns[name].extend([None] * more)
+        for name, values in other.columns.items():
+            self.columns.setdefault(name, [None] * size).extend(values)
+        self.owners.extend(other.owners)
 
 
 @dataclass
 class Converted:
-    main: dict[str, Any]
-    repeats: dict[str, list[dict[str, Any]]]
+    """A batch converted: its rows by table, and for each submission (by its
+    place in the batch) that did not convert, the fields and repeats at
+    fault. Rows of those submissions are still among ``tables``."""
+
+    tables: dict[str, TableRows]
+    problems: dict[int, list["FieldPlan | RepeatPlan"]]
 
 
-def convert(plan: VersionPlan, submission, odata, problems) -> Converted:
-    main = plan.template.copy()
-    main.update(
-        submission_id=submission.submission_id,
-        project_id=submission.project_id,
-        instance_id=submission.current_instance_id,
-        form_version=plan.version,
-        submission_date=submission.submission_date,
-        updated_at=submission.updated_at,
-        review_state=submission.review_state,
-        edits=submission.edits,
-        submitter_id=submission.submitter_id,
-        deleted_at=submission.deleted_at,
-    )
-    _fill(plan.fields, odata, main, problems)
-    repeats: dict[str, list[dict[str, Any]]] = {}
+def convert_batch(plan: VersionPlan, submissions: list, odata: list) -> Converted:
+    """Convert the OData rows ``odata`` of ``submissions`` (ledger rows of
+    one form version, in the same order)."""
+    places = list(range(len(submissions)))
+    submission_ids = [s.submission_id for s in submissions]
+    main = {
+        "submission_id": submission_ids,
+        "project_id": [s.project_id for s in submissions],
+        "instance_id": [s.current_instance_id for s in submissions],
+        "form_version": [plan.version] * len(submissions),
+        "submission_date": [s.submission_date for s in submissions],
+        "updated_at": [s.updated_at for s in submissions],
+        "review_state": [s.review_state for s in submissions],
+        "edits": [s.edits for s in submissions],
+        "submitter_id": [s.submitter_id for s in submissions],
+        "deleted_at": [s.deleted_at for s in submissions],
+    }
+    problems: dict[int, list[FieldPlan | RepeatPlan]] = {}
+    _fill(plan.fields, odata, main, places, problems)
+    tables = {plan.table: TableRows(main, places)}
     for repeat in plan.repeats:
-        _repeat_rows(repeat, odata, submission.submission_id, None, repeats, problems)
-    return Converted(main, repeats)
+        parents = [None] * len(odata)
+        _repeat_rows(repeat, odata, places, parents, submission_ids, tables, problems)
+    return Converted(tables, problems)
 
 
-def _fill(plans: list[FieldPlan], source, out, problems: list[FieldPlan]) -> None:
+def _fill(plans: list[FieldPlan], sources, out, owners, problems) -> None:
+    """Each field's columns for all ``sources`` (rows of one table)."""
     for plan in plans:
+        values = plan.read(sources)
         try:
-            plan.fill(source, out)
+            converted = plan.convert_all(values)
         except CONVERSION_ERRORS:
-            # An empty string is an unanswered question, not a bad value.
-            if plan.get(source) != "":
-                problems.append(plan)
+            converted = _one_by_one(plan, values, owners, problems)
+        if len(plan.columns) == 1:
+            _put(out, plan.columns[0], converted)
+            continue
+        for part, column in enumerate(plan.columns):
+            _put(out, column, [None if c is None else c[part] for c in converted])
 
 
-def _filler(plan: FieldPlan) -> Callable[[dict[str, Any], dict[str, Any]], None]:
-    """Read and convert one field in as few calls as possible: this runs for
-    every field of every row."""
-    get, write = plan.get, plan.write
-    if plan.scalar is not None and len(plan.lookups) == 1 == len(plan.lookups[0]):
-        key, (column, convert) = plan.lookups[0][0], plan.scalar
-
-        def fill_scalar(source, out):
-            value = source.get(key)
-            if value is not None:
-                out[column] = convert(value)
-
-        return fill_scalar
-    if plan.scalar is not None:
-        column, convert = plan.scalar
-
-        def fill_found(source, out):
-            value = get(source)
-            if value is not None:
-                out[column] = convert(value)
-
-        return fill_found
-
-    def fill(source, out):
-        value = get(source)
-        if value is not None:
-            write(value, out)
-
-    return fill
+def _one_by_one(plan: FieldPlan, values, owners, problems) -> list[Any]:
+    """A field's values converted where they can be; the owners of the others
+    are given the problem. An empty string is an unanswered question, not a
+    bad value: its columns stay empty."""
+    converted: list[Any] = []
+    for place, value in enumerate(values):
+        try:
+            converted.append(None if value is None else plan.convert(value))
+        except CONVERSION_ERRORS:
+            converted.append(None)
+            if value != "":
+                problems.setdefault(owners[place], []).append(plan)
+    return converted
 
 
-def _getter(lookups: tuple[tuple[str, ...], ...]) -> Callable[[dict], Any]:
-    """The fastest way to read one field: most sit at one key of the row."""
+def _put(out: dict[str, list[Any]], column: str, values: list[Any]) -> None:
+    """Set a column; should two fields of a version fill one column, a value
+    of the later one takes the place of the earlier's."""
+    held = out.get(column)
+    if held is None:
+        out[column] = values
+    else:
+        out[column] = [h if v is None else v for h, v in zip(held, values, strict=True)]
+
+
+def _reader(lookups: tuple[tuple[str, ...], ...]) -> Callable[[list[dict]], list]:
+    """The values of one field in a list of rows: most sit at one key of the
+    row, the next most in a group."""
     if len(lookups) == 1 and len(lookups[0]) == 1:
         key = lookups[0][0]
-        return lambda source: source.get(key)
+        return lambda sources: [source.get(key) for source in sources]
     if len(lookups) == 1 and len(lookups[0]) == 2:
-        # A field in a group (or a repeat in one), the next most common place.
         outer, inner = lookups[0]
 
-        def get_nested(source):
-            node = source.get(outer)
-            return node.get(inner) if isinstance(node, dict) else None
+        def read_nested(sources):
+            nodes = [source.get(outer) for source in sources]
+            return [n.get(inner) if isinstance(n, dict) else None for n in nodes]
 
-        return get_nested
-    return lambda source: _lookup(source, lookups)
+        return read_nested
+    return lambda sources: [_lookup(source, lookups) for source in sources]
 
 
 def _lookup(source: Any, lookups: tuple[tuple[str, ...], ...]) -> Any:
@@ -459,33 +511,46 @@ def _lookup(source: Any, lookups: tuple[tuple[str, ...], ...]) -> Any:
     return None
 
 
-def _repeat_rows(plan: RepeatPlan, source, submission_id, parent_id, out, problems):
-    items = _lookup(source, plan.lookups)
-    if items is None:
-        if _link_without_rows(plan, source):
-            problems.append(plan)
-        return
-    if not isinstance(items, list):
-        problems.append(plan)
-        return
-    rows = out.setdefault(plan.table, [])
-    parent_key = parent_id or submission_id
-    for position, item in enumerate(items, 1):
-        if not isinstance(item, dict):
-            problems.append(plan)
+def _repeat_rows(
+    plan: RepeatPlan, sources, owners, parent_ids, submission_ids, tables, problems
+) -> None:
+    """The rows of one repeat under every row of ``sources`` (the form's rows,
+    or an enclosing repeat's, whose row ids are ``parent_ids``), then the rows
+    of the repeats inside it."""
+    items, own, row_ids, parents, positions = [], [], [], [], []
+    name = plan.name
+    found_all = plan.read(sources)
+    for source, owner, parent_id, found in zip(
+        sources, owners, parent_ids, found_all, strict=True
+    ):
+        if not isinstance(found, list):
+            if found is not None or _link_without_rows(plan, source):
+                problems.setdefault(owner, []).append(plan)
             continue
-        row = plan.template.copy()
-        row_id = item.get("__id") or f"{parent_key}/{plan.name}[{position}]"
-        row.update(
-            row_id=row_id,
-            submission_id=submission_id,
-            parent_row_id=parent_id,
-            position=position,
-        )
-        _fill(plan.fields, item, row, problems)
-        rows.append(row)
-        for child in plan.children:
-            _repeat_rows(child, item, submission_id, row_id, out, problems)
+        parent_key = parent_id or submission_ids[owner]
+        for position, item in enumerate(found, 1):
+            if not isinstance(item, dict):
+                problems.setdefault(owner, []).append(plan)
+                continue
+            items.append(item)
+            own.append(owner)
+            row_ids.append(item.get("__id") or f"{parent_key}/{name}[{position}]")
+            parents.append(parent_id)
+            positions.append(position)
+    columns = {
+        "row_id": row_ids,
+        "submission_id": [submission_ids[o] for o in own],
+        "parent_row_id": parents,
+        "position": positions,
+    }
+    _fill(plan.fields, items, columns, own, problems)
+    rows = TableRows(columns, own)
+    if plan.table in tables:
+        tables[plan.table].extend(rows)
+    else:
+        tables[plan.table] = rows
+    for child in plan.children:
+        _repeat_rows(child, items, own, row_ids, submission_ids, tables, problems)
 
 
 def _link_without_rows(plan: RepeatPlan, source) -> bool:

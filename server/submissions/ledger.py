@@ -5,21 +5,25 @@ The ledger holds the versions a pull saw. A submission edited twice between two
 pulls leaves its middle version only on Central (``.../versions``); fetching
 those would take one request per edited submission."""
 
-import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
-from sqlalchemy.orm import configure_mappers
 from sqlmodel import Session, select
 
 from server.db import utcnow
+from server.submissions.driver import IN_CHUNK as _CHUNK
+from server.submissions.driver import (
+    Same,
+    bind_processor,
+    driver_rows,
+    insert_rows,
+    marker,
+    rows_where_in,
+)
 from server.submissions.models import Submission, SubmissionVersion
-
-# Keeps IN lists well under SQLite's limit on bound parameters.
-_CHUNK = 900
 
 
 @dataclass(slots=True)
@@ -36,12 +40,35 @@ class VersionRef:
     id: int | None = None
 
 
-@dataclass
+@dataclass(slots=True)
+class SubmissionRef:
+    """A submission new to the ledger, as normalization reads it: an ORM
+    object for each new row cost more than inserting the row. Its fields are
+    Submission's; ``id`` is None until its row is written, in the ``state``
+    normalization set by then (and stays None after a ``before_write``)."""
+
+    id: int | None
+    project_id: int
+    xml_form_id: str
+    submission_id: str
+    current_instance_id: str
+    form_version: str | None
+    submission_date: datetime
+    updated_at: datetime | None
+    review_state: str | None
+    edits: int
+    submitter_id: str | None
+    deleted_at: datetime | None
+    central_status: str | None
+    state: str = "pending"
+
+
+@dataclass(slots=True)
 class Item:
     """A submission and the version of it that is now current. ``submission``
     is None where only the version's attachments are of interest."""
 
-    submission: Submission | None
+    submission: Submission | SubmissionRef | None
     version: SubmissionVersion | VersionRef
     row: dict[str, Any]
 
@@ -72,6 +99,9 @@ class StoredPage:
     to_sync: list[Submission] = field(default_factory=list)
     # Every row of the page whose version has attachments.
     with_attachments: list[Item] = field(default_factory=list)
+    # The newest submissionDate and updatedAt among the page's rows.
+    newest_submission_date: datetime | None = None
+    newest_updated_at: datetime | None = None
 
 
 class _Row(NamedTuple):
@@ -89,6 +119,7 @@ class _Row(NamedTuple):
     deleted_at: datetime | None
     central_status: str | None
     odata: dict[str, Any]
+    attachments_present: int
 
     @classmethod
     def parse(cls, odata: dict[str, Any]) -> "_Row":
@@ -96,19 +127,21 @@ class _Row(NamedTuple):
         meta = odata.get("meta") or {}
         submitter = system.get("submitterId")
         # An encrypted submission Central cannot decrypt has no meta: its logical
-        # id is all there is, and it is also its only version's id.
+        # id is all there is, and it is also its only version's id. Positional,
+        # in the order of the fields: keywords took half as long again.
         return cls(
-            submission_id=odata["__id"],
-            instance_id=meta.get("instanceID") or odata["__id"],
-            form_version=system.get("formVersion"),
-            submission_date=parse_time(system["submissionDate"]),
-            updated_at=parse_time(system.get("updatedAt")),
-            review_state=system.get("reviewState"),
-            edits=int(system.get("edits") or 0),
-            submitter_id=None if submitter is None else str(submitter),
-            deleted_at=parse_time(system.get("deletedAt")),
-            central_status=system.get("status"),
-            odata=odata,
+            odata["__id"],
+            meta.get("instanceID") or odata["__id"],
+            system.get("formVersion"),
+            parse_time(system["submissionDate"]),
+            parse_time(system.get("updatedAt")),
+            system.get("reviewState"),
+            int(system.get("edits") or 0),
+            None if submitter is None else str(submitter),
+            parse_time(system.get("deletedAt")),
+            system.get("status"),
+            odata,
+            int(system.get("attachmentsPresent") or 0),
         )
 
     def state(self) -> dict[str, Any]:
@@ -129,51 +162,78 @@ def store_page(
     project_id: int,
     xml_form_id: str,
     rows: list[dict[str, Any]],
+    before_write: Callable[[StoredPage], None] | None = None,
 ) -> StoredPage:
     """Add the page's rows to the caller's transaction. A version already in the
-    ledger is never written again; only the submission's state may change."""
+    ledger is never written again; only the submission's state may change.
+
+    ``before_write``, when given, is called with the page once its known
+    submissions are changed and before its new rows are written: normalizing
+    there settles the states of the new submissions (SubmissionRefs without an
+    id until then), which are then inserted in those states instead of
+    inserted pending and updated, which cost SQLite as much again."""
     parsed = list({r.submission_id: r for r in map(_Row.parse, rows)}.values())
     ids = [r.submission_id for r in parsed]
     known = _known(session, project_id, xml_form_id, ids)
-    versions = _versions(session, project_id, xml_form_id, ids)
+    # A version is written with its submission or after it, never alone: only
+    # submissions the ledger holds can have versions there.
+    versions = _versions(session, project_id, xml_form_id, list(known))
     # Whole objects only for submissions that change: most rows of a full or
     # overlapping read are already in the ledger as they are.
-    moving = [r.submission_id for r in parsed if _moves(known, versions, r)]
+    bound = _Bound(session)
+    moving = [r.submission_id for r in parsed if _moves(known, versions, r, bound)]
     current = _submissions(session, project_id, xml_form_id, moving)
     page = StoredPage()
+    _newest(page, parsed)
     inserts = _Inserts(project_id, xml_form_id)
     for row in parsed:
-        submission = current.get(row.submission_id)
         if row.submission_id not in known:
             inserts.new(row)
-            page.changes.new += 1
-            page.changes.deleted += 1 if row.deleted_at else 0
-        elif (row.submission_id, row.instance_id) not in versions:
+            continue
+        submission = current.get(row.submission_id)
+        if (row.submission_id, row.instance_id) not in versions:
             _add_edit(session, submission, row, page, inserts)
         elif submission is not None:
             _update_state(session, submission, row, page, versions)
-        elif _attachments_present(row.odata):
+        elif row.attachments_present:
             version = _version_key(project_id, xml_form_id, row, versions)
             page.with_attachments.append(Item(None, version, row.odata))
+    page.changes.new = len(inserts.submissions)
+    page.changes.deleted += sum(1 for r in inserts.submissions if r.deleted_at)
+    for item, row in inserts.items():
+        page.to_normalize.append(item)
+        if row.attachments_present:
+            page.with_attachments.append(item)
+    if before_write is not None:
+        before_write(page)
     session.flush()
-    for item in inserts.write(session):
-        _want(page, item, normalize=True)
+    # After before_write nothing reads the new submissions' ids: their refs
+    # keep None, and the lookup of a page's ids is spared.
+    inserts.write(session, with_ids=before_write is None)
     return page
 
 
-def _moves(known: dict[str, Any], versions: dict, row: "_Row") -> bool:
-    """Whether storing ``row`` changes its submission in the ledger."""
+def _newest(page: StoredPage, rows: list["_Row"]) -> None:
+    page.newest_submission_date = max((r.submission_date for r in rows), default=None)
+    updated = [r.updated_at for r in rows if r.updated_at is not None]
+    page.newest_updated_at = max(updated, default=None)
+
+
+def _moves(known: dict[str, tuple], versions: dict, row: "_Row", bound) -> bool:
+    """Whether storing ``row`` changes its submission in the ledger. A change
+    seen where there is none only costs loading the submission, which
+    ``_update_state`` then compares as objects."""
     stored = known.get(row.submission_id)
     if stored is None:
         return False
     if (row.submission_id, row.instance_id) not in versions:
         return True
-    if stored.state == "pending" or stored.purged_at is not None:
+    _, current_instance_id, state, purged_at, *values = stored
+    if state == "pending" or purged_at is not None:
         return True
-    if stored.current_instance_id != row.instance_id:
+    if current_instance_id != row.instance_id:
         return True
-    # The state columns come last in the stored row, in _STATE_COLUMNS order.
-    return tuple(stored[4:]) != tuple(row.state().values())
+    return tuple(values) != bound(row)
 
 
 def _version_key(
@@ -208,81 +268,112 @@ def mark_purged(
 
 
 class _Inserts:
-    """New ledger rows of one page, written in two statements instead of one ORM
-    object each: building and flushing SQLModel objects cost several times the
-    fetch from Central at 5,000 rows a page."""
+    """New ledger rows of one page, written a column at a time in one
+    statement per table: building and flushing SQLModel objects cost several
+    times the fetch from Central at 5,000 rows a page."""
 
     def __init__(self, project_id: int, xml_form_id: str) -> None:
         self.key = {"project_id": project_id, "xml_form_id": xml_form_id}
         # One instant for the page: its rows arrived together, and one object
-        # is converted for the database once (see _insert_many).
+        # is converted for the database once.
         self.now = utcnow()
-        self.submissions: list[dict[str, Any]] = []
-        self.versions: list[tuple[dict[str, Any], _Row, Submission | None]] = []
+        self.submissions: list[_Row] = []
+        # Versions to add, in page order, with the submission of an edit.
+        self.versions: list[tuple[_Row, Submission | None]] = []
+        self.refs: dict[str, SubmissionRef] = {}
 
     def new(self, row: _Row) -> None:
-        now = self.now
-        self.submissions.append(
-            {
-                **self.key,
-                "submission_id": row.submission_id,
-                "current_instance_id": row.instance_id,
-                **row.state(),
-                "state": "pending",
-                "purged_at": None,
-                "first_seen_at": now,
-                "last_seen_at": now,
-            }
-        )
-        self.version(row, None)
+        self.submissions.append(row)
+        self.versions.append((row, None))
 
     def version(self, row: _Row, submission: Submission | None) -> None:
-        values = {
-            **self.key,
-            "submission_id": row.submission_id,
-            "instance_id": row.instance_id,
-            "form_version": row.form_version,
-            "odata": row.odata,
-            "xml": None,
-            "received_at": self.now,
-        }
-        self.versions.append((values, row, submission))
+        self.versions.append((row, submission))
 
-    def write(self, session: Session) -> list[Item]:
-        """Insert, and hand back the new versions with their submissions."""
-        added = {}
-        if self.submissions:
-            before = self._newest_id(session)
-            _insert_many(session, Submission.__table__, self.submissions)
-            ids = self._ids(session, after=before)
-            missing = [
-                v["submission_id"]
-                for v in self.submissions
-                if v["submission_id"] not in ids
-            ]
-            if missing:  # only if rows were deleted meanwhile: never by trogiup
-                ids.update(_submission_ids(session, self.key, missing))
-            for values in self.submissions:
-                values["id"] = ids[values["submission_id"]]
-                added[values["submission_id"]] = _detached(Submission, values)
-        if self.versions:
-            rows = [values for values, _, _ in self.versions]
-            _insert_many(session, SubmissionVersion.__table__, rows)
-        return [
-            Item(
-                submission or added[row.submission_id],
-                VersionRef(
-                    project_id=values["project_id"],
-                    xml_form_id=values["xml_form_id"],
-                    submission_id=row.submission_id,
-                    instance_id=row.instance_id,
-                    form_version=row.form_version,
-                    odata=row.odata,
-                ),
-                row.odata,
+    def items(self) -> list[tuple[Item, _Row]]:
+        """The new versions with their submissions, a SubmissionRef without an
+        id for each new one: its row is not written yet."""
+        project_id, xml_form_id = self.key["project_id"], self.key["xml_form_id"]
+        # The state fields sit at 2-9 in a _Row, in Submission's order.
+        self.refs = {
+            row.submission_id: SubmissionRef(
+                None,
+                project_id,
+                xml_form_id,
+                row.submission_id,
+                row.instance_id,
+                *row[2:10],
             )
-            for values, row, submission in self.versions
+            for row in self.submissions
+        }
+        return [
+            (
+                Item(
+                    submission or self.refs[row.submission_id],
+                    VersionRef(
+                        project_id,
+                        xml_form_id,
+                        row.submission_id,
+                        row.instance_id,
+                        row.form_version,
+                        row.odata,
+                    ),
+                    row.odata,
+                ),
+                row,
+            )
+            for row, submission in self.versions
         ]
+
+    def write(self, session: Session, *, with_ids: bool) -> None:
+        """Insert, new submissions in the state their refs hold, and give the
+        refs their ids if ``with_ids``."""
+        connection = session.connection()
+        if self.submissions:
+            self._write_submissions(session, with_ids)
+        if self.versions:
+            columns = self._version_columns([row for row, _ in self.versions])
+            _insert(connection, SubmissionVersion.__table__, columns)
+
+    def _write_submissions(self, session: Session, with_ids: bool) -> None:
+        connection = session.connection()
+        rows = self.submissions
+        before = self._newest_id(session) if with_ids else 0
+        _insert(connection, Submission.__table__, self._submission_columns(rows))
+        if not with_ids:
+            return
+        ids = self._ids(session, after=before)
+        missing = [r.submission_id for r in rows if r.submission_id not in ids]
+        if missing:  # only if rows were deleted meanwhile: never by trogiup
+            ids.update(_submission_ids(session, self.key, missing))
+        for submission_id, ref in self.refs.items():
+            ref.id = ids[submission_id]
+
+    def _submission_columns(self, rows: list[_Row]) -> dict[str, Any]:
+        fields = dict(zip(_Row._fields, zip(*rows, strict=True), strict=True))
+        states = [self.refs[row.submission_id].state for row in rows]
+        return {
+            "project_id": Same(self.key["project_id"]),
+            "xml_form_id": Same(self.key["xml_form_id"]),
+            "submission_id": fields["submission_id"],
+            "current_instance_id": fields["instance_id"],
+            **{name: fields[name] for name in _STATE_COLUMNS},
+            "state": states,
+            "purged_at": Same(None),
+            "first_seen_at": Same(self.now),
+            "last_seen_at": Same(self.now),
+        }
+
+    def _version_columns(self, rows: list[_Row]) -> dict[str, Any]:
+        return {
+            "project_id": Same(self.key["project_id"]),
+            "xml_form_id": Same(self.key["xml_form_id"]),
+            "submission_id": [r.submission_id for r in rows],
+            "instance_id": [r.instance_id for r in rows],
+            "form_version": [r.form_version for r in rows],
+            "odata": [r.odata for r in rows],
+            "xml": Same(None),
+            "received_at": Same(self.now),
+        }
 
     def _newest_id(self, session: Session) -> int:
         table = Submission.__table__
@@ -298,13 +389,21 @@ class _Inserts:
         another pull added meanwhile come too and go unused. A range of the
         key instead of the page's ids in IN lists, which cost a twentieth of
         storing a page to compile and run."""
-        table = Submission.__table__
-        query = sa.select(table.c.submission_id, table.c.id).where(
-            table.c.id > after,
-            table.c.project_id == self.key["project_id"],
-            table.c.xml_form_id == self.key["xml_form_id"],
+        connection = session.connection()
+        m = marker(connection.dialect)
+        # Only driver markers are put into the text.
+        sql = (
+            "SELECT submission_id, id FROM submission "  # noqa: S608
+            f"WHERE id > {m} AND project_id = {m} AND xml_form_id = {m}"
         )
-        return dict(session.connection().execute(query).all())
+        params = (after, self.key["project_id"], self.key["xml_form_id"])
+        return dict(connection.exec_driver_sql(sql, params).all())
+
+
+def _insert(connection: sa.Connection, table: sa.Table, columns: dict) -> None:
+    names = list(columns)
+    rows = driver_rows(connection.dialect, table, names, columns)
+    insert_rows(connection, table, names, rows)
 
 
 def _submission_ids(session, key: dict, submission_ids: list[str]) -> dict[str, int]:
@@ -317,79 +416,6 @@ def _submission_ids(session, key: dict, submission_ids: list[str]) -> dict[str, 
         )
         found.update(session.exec(query).all())
     return found
-
-
-def _insert_many(session: Session, table: sa.Table, rows: list[dict]) -> None:
-    """Rows straight to the driver (COPY on PostgreSQL, one executemany
-    elsewhere), each column's bind processing applied once per value:
-    SQLAlchemy's own handling of each parameter set cost more than the rest of
-    storing a page, and on PostgreSQL COPY writes a page in a fraction of an
-    executemany's time."""
-    connection = session.connection()
-    dialect = connection.dialect
-    columns = [c for c in table.columns if c.name in rows[0]]
-    quote = dialect.identifier_preparer.quote
-    names = ", ".join(quote(c.name) for c in columns)
-    params = list(
-        zip(*(_column_values(c, dialect, rows) for c in columns), strict=True)
-    )
-    if dialect.name == "postgresql":
-        cursor = connection.connection.cursor()
-        with cursor.copy(f"COPY {quote(table.name)} ({names}) FROM STDIN") as copy:
-            for values in params:
-                copy.write_row(values)
-        return
-    marker = "?" if dialect.paramstyle == "qmark" else "%s"
-    markers = ", ".join([marker] * len(columns))
-    # Names come from the models and are quoted by the dialect.
-    sql = f"INSERT INTO {quote(table.name)} ({names}) VALUES ({markers})"  # noqa: S608
-    connection.exec_driver_sql(sql, params)
-
-
-def _column_values(column: sa.Column, dialect, rows: list[dict]) -> list:
-    """One column's values as the driver takes them, converted a column at a
-    time: fewer Python steps per value than row by row."""
-    values = [row[column.name] for row in rows]
-    process = repeating(column.type.dialect_impl(dialect).bind_processor(dialect))
-    if process is None:
-        return values
-    return [None if value is None else process(value) for value in values]
-
-
-def repeating(process: Callable[[Any], Any] | None) -> Callable[[Any], Any] | None:
-    """A bind processor that converts a value given again (the same object as
-    the row before's, like a page's arrival time) once: converting datetimes
-    for SQLite cost several microseconds each."""
-    if process is None:
-        return None
-    last: list[Any] = [_NOTHING, None]
-
-    def convert(value: Any) -> Any:
-        if value is not last[0]:
-            last[0], last[1] = value, process(value)
-        return last[1]
-
-    return convert
-
-
-_NOTHING = object()
-
-
-def _detached(model: type, values: dict[str, Any]):
-    """An instance of ``model`` for a row just inserted, built without the
-    model's validation (which cost more than the fetch from Central) and never
-    added to the session: normalization reads it, and writes a submission's
-    state with its own UPDATE."""
-    instance = _managers()[model].new_instance()
-    # A fresh instance has no history to keep: its attributes live in __dict__.
-    instance.__dict__.update(values)
-    return instance
-
-
-@functools.cache
-def _managers() -> dict[type, Any]:
-    configure_mappers()
-    return {Submission: sa.inspect(Submission).class_manager}
 
 
 def _add_edit(
@@ -436,7 +462,7 @@ def _update_state(
         return
     if changed and submission.state == "normalized":
         page.to_sync.append(submission)
-    if _attachments_present(row.odata):
+    if row.attachments_present:
         version = _version_key(
             submission.project_id, submission.xml_form_id, row, versions
         )
@@ -500,41 +526,58 @@ _STATE_COLUMNS = (
 
 def _known(
     session: Session, project_id: int, xml_form_id: str, ids: list[str]
-) -> dict[str, Any]:
-    """The ledger's state of these submissions, as plain rows."""
-    table = Submission.__table__
-    columns = [table.c[name] for name in _STATE_COLUMNS]
-    found: dict[str, Any] = {}
-    for chunk in _chunks(ids):
-        query = sa.select(
-            table.c.submission_id,
-            table.c.current_instance_id,
-            table.c.state,
-            table.c.purged_at,
-            *columns,
-        ).where(
-            table.c.project_id == project_id,
-            table.c.xml_form_id == xml_form_id,
-            table.c.submission_id.in_(chunk),
-        )
-        found.update((r.submission_id, r) for r in session.connection().execute(query))
-    return found
+) -> dict[str, tuple]:
+    """The ledger's state of these submissions, as the driver returns it
+    (``_Bound`` gives a row's values in the same form)."""
+    names = ("submission_id", "current_instance_id", "state", "purged_at")
+    table, key = Submission.__table__, (project_id, xml_form_id)
+    rows = _driver_select(session, table, (*names, *_STATE_COLUMNS), key, ids)
+    return {row[0]: row for row in rows}
 
 
 def _versions(
     session: Session, project_id: int, xml_form_id: str, ids: list[str]
 ) -> dict[tuple[str, str], int]:
     """The ledger's versions of these submissions, without their content."""
-    found: dict[tuple[str, str], int] = {}
-    for chunk in _chunks(ids):
-        query = select(
-            SubmissionVersion.submission_id,
-            SubmissionVersion.instance_id,
-            SubmissionVersion.id,
-        ).where(
-            SubmissionVersion.project_id == project_id,
-            SubmissionVersion.xml_form_id == xml_form_id,
-            SubmissionVersion.submission_id.in_(chunk),
+    names = ("submission_id", "instance_id", "id")
+    table, key = SubmissionVersion.__table__, (project_id, xml_form_id)
+    rows = _driver_select(session, table, names, key, ids)
+    return {(sid, iid): vid for sid, iid, vid in rows}
+
+
+def _driver_select(
+    session: Session, table: sa.Table, names: tuple[str, ...], key: tuple, ids
+) -> list[tuple]:
+    """``names`` of the form's rows of ``table`` with these submission ids,
+    as the driver returns them: built and compiled as SQLAlchemy IN lists, a
+    page's lookups cost more than SQLite's own work."""
+    connection = session.connection()
+    quote = connection.dialect.identifier_preparer.quote
+    mark = marker(connection.dialect)
+    columns = ", ".join(quote(name) for name in names)
+    # Names come from the models, quoted by the dialect.
+    sql = (
+        f"SELECT {columns} FROM {quote(table.name)} "  # noqa: S608
+        f"WHERE project_id = {mark} AND xml_form_id = {mark} AND submission_id {{in}}"
+    )
+    return list(rows_where_in(connection, sql, key, ids))
+
+
+class _Bound:
+    """A row's state values as the database driver is handed them, to compare
+    with what the driver returns for the stored submission: equal values bind
+    to equal text on SQLite, and to equal instants on PostgreSQL."""
+
+    def __init__(self, session: Session) -> None:
+        dialect = session.connection().dialect
+        table = Submission.__table__
+        self.processors = [
+            bind_processor(table.c[name].type, dialect) for name in _STATE_COLUMNS
+        ]
+
+    def __call__(self, row: "_Row") -> tuple:
+        # The state fields sit at 2-9 in a _Row, in _STATE_COLUMNS order.
+        return tuple(
+            value if process is None or value is None else process(value)
+            for process, value in zip(self.processors, row[2:10], strict=True)
         )
-        found.update(((sid, iid), vid) for sid, iid, vid in session.exec(query))
-    return found

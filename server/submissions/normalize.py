@@ -29,20 +29,19 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 
 from server.db import utcnow
+from server.submissions import driver
 from server.submissions.convert import (
-    FieldPlan,
     Problem,
-    RepeatPlan,
+    TableRows,
     VersionPlan,
     compile_plan,
-    convert,
+    convert_batch,
     describe_problem,
     location,
     not_decrypted,
     refused_by_database,
     unknown_version,
 )
-from server.submissions.ledger import repeating
 from server.submissions.models import (
     FormVersion,
     QuarantineEntry,
@@ -174,8 +173,8 @@ def _central_fields(xform: XForm) -> list[dict[str, Any]]:
 
 @dataclass
 class _Batch:
-    main_rows: list[dict[str, Any]] = field(default_factory=list)
-    repeat_rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # Typed rows to write, by table, in the parts they were converted in.
+    rows: dict[str, list[TableRows]] = field(default_factory=dict)
     normalized: list[Submission] = field(default_factory=list)
     # submission_id -> the version normalized, should its rows be refused.
     versions: dict[str, SubmissionVersion] = field(default_factory=dict)
@@ -195,14 +194,13 @@ def normalize_batch(
     their typed rows (replacing their repeat rows), or quarantine them."""
     if not items:
         return {NORMALIZED: 0, QUARANTINED: 0}
-    session.flush()  # the caller's new ledger rows need their ids
+    session.flush()  # the caller's changes reach the database before its UPDATEs
     schema = _merged_schema(session, project_id, xml_form_id)
     tables = ensure_tables(session=session, schema=schema) if schema else {}
     batch = _Batch()
-    plans: dict[str, VersionPlan] = {}
     with cyclic_gc_paused():
-        for submission, version in _current_only(items):
-            _one(schema, tables, plans, batch, submission, version)
+        for version, group in _by_version(schema, batch, items).items():
+            _convert(compile_plan(schema, version, tables), group, batch)
         if tables:
             _write(session, tables, schema, batch, [s for s, _ in items])
     _set_state(session, batch.normalized, NORMALIZED)
@@ -270,60 +268,80 @@ def _current_only(items: list[tuple[Submission, SubmissionVersion]]):
     return list(chosen.values())
 
 
-def _one(schema, tables, plans, batch: _Batch, submission, version) -> None:
-    odata = version.odata or {}
-    system = odata.get("__system") or {}
-    form_version = version.form_version or system.get("formVersion")
-    where = location(submission.xml_form_id, form_version, submission.submission_id)
-    status = submission.central_status or system.get("status")
-    if status in _UNREADABLE:
-        batch.failed.append((submission, version, [not_decrypted(where)]))
-        return
-    if schema is None or form_version not in schema.versions:
-        batch.failed.append((submission, version, [unknown_version(where)]))
-        return
-    plan = plans.get(form_version)
-    if plan is None:
-        plan = plans[form_version] = compile_plan(schema, form_version, tables)
-    bad: list[FieldPlan | RepeatPlan] = []
-    converted = convert(plan, submission, odata, bad)
-    if bad:
-        unique = {p.path: p for p in bad}.values()
+def _by_version(schema, batch: _Batch, items) -> dict[str, list[tuple]]:
+    """The submissions to convert, by form version, one each (see
+    ``_current_only``); those that cannot be converted at all are set aside
+    with their reason."""
+    groups: dict[str, list[tuple]] = {}
+    for submission, version in _current_only(items):
+        odata = version.odata or {}
+        system = odata.get("__system") or {}
+        form_version = version.form_version or system.get("formVersion")
+        status = submission.central_status or system.get("status")
+        if status in _UNREADABLE:
+            problem = not_decrypted(_where(submission, form_version))
+        elif schema is None or form_version not in schema.versions:
+            problem = unknown_version(_where(submission, form_version))
+        else:
+            groups.setdefault(form_version, []).append((submission, version))
+            continue
+        batch.failed.append((submission, version, [problem]))
+    return groups
+
+
+def _where(submission, form_version: str | None) -> str:
+    return location(submission.xml_form_id, form_version, submission.submission_id)
+
+
+def _convert(plan: VersionPlan, group: list[tuple], batch: _Batch) -> None:
+    """Convert one version's submissions; each lands whole or is set aside
+    whole with the fields and repeats at fault."""
+    submissions = [submission for submission, _ in group]
+    converted = convert_batch(plan, submissions, [v.odata or {} for _, v in group])
+    bad = converted.problems
+    for place, plans in bad.items():
+        submission, version = group[place]
+        where = _where(submission, plan.version)
+        unique = {p.path: p for p in plans}.values()
         problems = [describe_problem(where, p) for p in unique]
         batch.failed.append((submission, version, problems))
-        return
-    batch.main_rows.append(converted.main)
-    for table, rows in converted.repeats.items():
-        batch.repeat_rows.setdefault(table, []).extend(rows)
-    batch.normalized.append(submission)
-    batch.versions[submission.submission_id] = version
+    for name, rows in converted.tables.items():
+        if bad:
+            rows = rows.take([i for i, o in enumerate(rows.owners) if o not in bad])
+        batch.rows.setdefault(name, []).append(rows)
+    for place, (submission, version) in enumerate(group):
+        if place not in bad:
+            batch.normalized.append(submission)
+            batch.versions[submission.submission_id] = version
 
 
 def _write(session, tables, schema: MergedSchema, batch: _Batch, submissions) -> None:
     connection = session.connection()
     main = tables[form_table_name(schema.xml_form_id)]
     # Repeat rows exist only beside a form-table row, so the ids found there
-    # are all that need deleting; a first pull deletes nothing.
-    ids = [s.submission_id for s in submissions]
-    existing = [
-        found
-        for clause in _where_in(connection, main.c.submission_id, ids)
-        for found in connection.execute(sa.select(main.c.submission_id).where(clause))
-        .scalars()
-        .all()
-    ]
+    # are all that need deleting; a first pull deletes nothing. A submission
+    # whose ledger row is not written yet (a ref without an id) has none.
+    ids = [s.submission_id for s in submissions if s.id is not None]
+    existing = _existing(connection, main, ids)
     repeat_tables = dict.fromkeys(tables[n] for n in schema.repeat_tables.values())
     for table in (main, *repeat_tables):
         for clause in _where_in(connection, table.c.submission_id, existing):
             connection.execute(table.delete().where(clause))
-    rows = {main.name: batch.main_rows, **batch.repeat_rows}
     try:
         with _undone_on_error(session, [main, *repeat_tables], batch):
-            _insert_rows(connection, tables, rows)
+            _insert_rows(connection, tables, batch.rows)
     except DATA_ERRORS:
         # One submission's rows that converted but that the database refuses
         # (two repeat rows with one __id, say) must not fail the page.
         _insert_one_by_one(session, tables, [main, *repeat_tables], batch)
+
+
+def _existing(connection, main: sa.Table, ids: list[str]) -> list[str]:
+    """Which of ``ids`` have a row in the form table."""
+    name = connection.dialect.identifier_preparer.quote(main.name)
+    # The name comes from the merged schema, quoted by the dialect.
+    sql = f"SELECT submission_id FROM {name} WHERE submission_id {{in}}"  # noqa: S608
+    return [found for (found,) in driver.rows_where_in(connection, sql, (), ids)]
 
 
 # What a database may raise on a value it will not store, through SQLAlchemy,
@@ -341,10 +359,18 @@ DATA_ERRORS = (
 )
 
 
-def _insert_rows(connection, tables, rows: dict[str, list[dict]]) -> None:
-    for name, table_rows in rows.items():
-        if table_rows:
-            _insert_many(connection, tables[name], table_rows)
+def _insert_rows(connection, tables, rows: dict[str, list[TableRows]]) -> None:
+    """Each table's rows in one statement, its columns in the table's order."""
+    for name, parts in rows.items():
+        table = tables[name]
+        names = [column.name for column in table.columns]
+        params: list[tuple] = []
+        for part in parts:
+            if len(part):
+                params += driver.driver_rows(
+                    connection.dialect, table, names, part.columns
+                )
+        driver.insert_rows(connection, table, names, params)
 
 
 @contextmanager
@@ -369,12 +395,15 @@ def _undone_on_error(session, tables: list[sa.Table], batch: _Batch):
 def _insert_one_by_one(session, tables, table_list, batch: _Batch) -> None:
     """Each submission's typed rows on their own; a submission whose rows are
     refused is quarantined with the error's type, the others land."""
-    by_submission: dict[str, dict[str, list[dict]]] = {}
-    for name, table_rows in (("", batch.main_rows), *batch.repeat_rows.items()):
-        name = name or table_list[0].name
-        for row in table_rows:
-            own = by_submission.setdefault(row["submission_id"], {})
-            own.setdefault(name, []).append(row)
+    by_submission: dict[str, dict[str, list[TableRows]]] = {}
+    for name, parts in batch.rows.items():
+        for part in parts:
+            places: dict[str, list[int]] = {}
+            for place, submission_id in enumerate(part.columns["submission_id"]):
+                places.setdefault(submission_id, []).append(place)
+            for submission_id, own in places.items():
+                rows = by_submission.setdefault(submission_id, {})
+                rows.setdefault(name, []).append(part.take(own))
     kept = []
     for submission in batch.normalized:
         one = _Batch(versions={submission.submission_id: None})
@@ -413,50 +442,27 @@ def _where_in(connection, column: sa.Column, values: list) -> Iterator:
         yield column.in_(chunk)
 
 
-def _insert_many(connection: sa.Connection, table: sa.Table, rows: list[dict]) -> None:
-    """Rows straight to the driver: COPY on PostgreSQL, one executemany
-    elsewhere. SQLAlchemy's per-row parameter handling cost more than the
-    conversion itself, so the column types' own bind processors are applied
-    here, once per column that has one. Rows are built from a template in the
-    table's column order."""
-    dialect = connection.dialect
-    params = _driver_values(dialect, table, rows)
-    quote = dialect.identifier_preparer.quote
-    columns = ", ".join(quote(column.name) for column in table.columns)
-    if dialect.name == "postgresql":
-        cursor = connection.connection.cursor()
-        with cursor.copy(f"COPY {quote(table.name)} ({columns}) FROM STDIN") as copy:
-            for values in params:
-                copy.write_row(values)
-        return
-    marker = "?" if dialect.paramstyle == "qmark" else "%s"
-    markers = ", ".join([marker] * len(table.columns))
-    # Names come from the merged schema and are quoted by the dialect.
-    sql = f"INSERT INTO {quote(table.name)} ({columns}) VALUES ({markers})"  # noqa: S608
-    connection.exec_driver_sql(sql, params)
-
-
-def _driver_values(dialect, table: sa.Table, rows: list[dict]) -> list[tuple]:
-    """Rows as driver parameters, each column's bind processor applied a
-    column at a time (rows hold the table's columns in order)."""
-    columns = list(zip(*(row.values() for row in rows), strict=True))
-    for index, column in enumerate(table.columns):
-        process = repeating(column.type.dialect_impl(dialect).bind_processor(dialect))
-        if process is not None:
-            columns[index] = [None if v is None else process(v) for v in columns[index]]
-    return list(zip(*columns, strict=True))
-
-
 def _set_state(session: Session, submissions: list[Submission], state: str) -> None:
-    """One UPDATE per chunk instead of one per object: the objects are told
-    the new value without being marked dirty."""
+    """One statement for the lot: an executemany by id on SQLite, one array
+    parameter on PostgreSQL. The objects are told the new value without
+    being marked dirty; a ledger.SubmissionRef without an id has no row yet,
+    and its row is written in the state it is given here."""
     table = Submission.__table__
     changed = [s for s in submissions if s.state != state]
+    ids = [s.id for s in changed if s.id is not None]
     connection = session.connection()
-    for clause in _where_in(connection, table.c.id, [s.id for s in changed]):
-        connection.execute(table.update().where(clause).values(state=state))
+    if connection.dialect.name == "postgresql":
+        for clause in _where_in(connection, table.c.id, ids):
+            connection.execute(table.update().where(clause).values(state=state))
+    elif ids:
+        # IN lists of ids cost more to compile than SQLite takes to update.
+        sql = "UPDATE submission SET state = ? WHERE id = ?"
+        connection.exec_driver_sql(sql, [(state, id_) for id_ in ids])
     for submission in changed:
-        set_committed_value(submission, "state", state)
+        if isinstance(submission, Submission):
+            set_committed_value(submission, "state", state)
+        else:
+            submission.state = state
 
 
 def _chunks(values: list, size: int) -> Iterator[list]:

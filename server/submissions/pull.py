@@ -15,21 +15,26 @@ One pull of one form reads, in order:
    ledger holds that Central listed nowhere (purged, or deleted and restored
    while this pull was reading).
 
-Each page is one transaction: its raw rows, the current state of its submissions,
-their typed rows (or quarantine entries) and the run's counts. Central serves
-pages newest first and refuses ``$orderby`` with ``$skiptoken`` (501.1), so a
-cursor moved after each page could jump over older rows still to come; the cursor
-therefore moves in the transaction of the last page. A pull killed midway keeps
-the pages it committed and reads them again next time, where they change nothing:
-a version already in the ledger is recognised by its instance id.
+Pages are stored whole, one or more to a transaction: their raw rows, the
+current state of their submissions, their typed rows (or quarantine entries) and
+the run's counts. A transaction is committed before the pull waits for Central,
+before an error in reading is raised, at the end of each listing, and once
+``PullOptions.commit_rows`` rows wait. Central serves pages newest first and
+refuses ``$orderby`` with ``$skiptoken`` (501.1), so a cursor moved after each
+page could jump over older rows still to come; the cursor therefore moves at the
+end of the pull. A pull killed midway keeps the pages it committed and reads them
+again next time, where they change nothing: a version already in the ledger is
+recognised by its instance id.
 
 Pages are read one or two ahead while the current one is stored. Storing and
 normalizing still cost more per row than the simulator takes to serve one (in
-``benchmarks/sync.py`` a full pull takes about 3x its raw fetch at 10,000 rows,
-3.5-4x at 100,000): the reading ahead hides the fetch, not the work, which
-holds the interpreter lock except while SQLite writes. Handing rows over as a
-page streams in was slower still, the reading thread waiting for the lock;
-the README's limitations say what else was tried.
+``benchmarks/sync.py`` a full pull takes 1.5-2.2x its raw fetch at 10,000 rows,
+2.1-2.3x at 100,000): the reading ahead hides the fetch, not the work, and the
+reading thread's JSON decoding and the storing thread's conversions take turns
+with the one interpreter lock, which SQLite lets go of only for each row it
+writes. Handing rows over as a page streams in was slower still, the reading
+thread waiting for the lock; the README's limitations say where the time goes
+and what else was tried.
 """
 
 import logging
@@ -70,6 +75,9 @@ class PullOptions:
     page_size: int = DEFAULT_PAGE_SIZE
     # Pages read ahead while the current one is stored.
     prefetch: int = 2
+    # Rows stored in one transaction at most while the next page is already
+    # waiting (see _FormPull._store_pages).
+    commit_rows: int = 20_000
 
 
 @dataclass
@@ -245,6 +253,8 @@ class _FormPull:
         self.listed: dict[str, str] = {}
         self.deleted_listed: dict[str, str] = {}
         self.seen: set[str] = set()
+        # Rows stored since the last commit.
+        self.uncommitted = 0
 
     def run(self, *, full: bool) -> None:
         self.versions.ensure([self.versions.current])
@@ -270,15 +280,32 @@ class _FormPull:
     def _store_pages(
         self, pages: Iterable[Any], stage: str, ids: dict[str, str]
     ) -> None:
-        for page in prefetched(pages, depth=self.options.prefetch):
+        """Store the pages as they come. Stored pages are committed before
+        waiting for Central, before raising an error in reading, at the end,
+        and once ``commit_rows`` rows wait: while pages arrive faster than
+        they are stored, a commit per page rewrote the pages of every index
+        keyed by submission id each time (random keys touch most of an
+        index), which at 100,000 rows cost a fifth of storing them."""
+        reading = prefetched(
+            pages, depth=self.options.prefetch, before_waiting=self._commit
+        )
+        for page in reading:
             # Per page, so that anything the page left in a cycle is collected.
             with normalize.cyclic_gc_paused():
                 self._store(page.rows, ids)
             self.progress(stage, len(page.rows))
+            if self.uncommitted >= self.options.commit_rows:
+                self._commit()
+        self._commit()
+
+    def _commit(self) -> None:
+        if self.uncommitted:
+            self.session.commit()
+            self.uncommitted = 0
 
     def _store(self, rows: list[dict[str, Any]], ids: dict[str, str]) -> None:
-        """One page, in one transaction. A submission this listing already
-        showed is stored again only if this reading is newer (a later
+        """One page, in the caller's transaction. A submission this listing
+        already showed is stored again only if this reading is newer (a later
         ``updatedAt``): timestamp paging can show a row twice, and an older
         copy must not undo a newer one."""
         fresh = _newer_readings(rows, ids)
@@ -288,14 +315,15 @@ class _FormPull:
             project_id=self.project_id,
             xml_form_id=self.xml_form_id,
             rows=fresh,
+            before_write=self._normalize,
         )
-        self._normalize(stored)
-        self.newest.see(fresh)
+        self.newest.see(stored)
         self.result.seen = len(self.seen)
         self.result.add(stored.changes)
         _count(self.run_row, stored.changes, seen=self.result.seen)
         self.session.add(self.run_row)
-        self.session.commit()
+        # Counted even when empty: the run's counts are due at the next commit.
+        self.uncommitted += max(len(rows), 1)
 
     def _normalize(self, stored: ledger.StoredPage) -> None:
         items = stored.to_normalize
@@ -331,7 +359,7 @@ class _FormPull:
         listed = self.listed.keys() | self.deleted_listed.keys()
         # Core, not the ORM: a full pull reads every id of the form here, and
         # loading them as ORM rows cost a twentieth of the pull.
-        ids = self.session.connection().execute(query).scalars()
+        ids = self.session.connection().execute(query).scalars().all()
         return sorted(sid for sid in ids if sid not in listed)
 
     def _recheck(self, candidates: list[str]) -> None:
@@ -339,6 +367,7 @@ class _FormPull:
             return
         current = self.central.rows_by_id(self.xml_form_id, candidates)
         self._store(current, self.listed)
+        self._commit()
         remaining = [sid for sid in candidates if sid not in self.listed]
         deleted = self.central.rows_by_id(self.xml_form_id, remaining, deleted=True)
         self._store(deleted, self.deleted_listed)
@@ -392,15 +421,9 @@ class _Newest:
     submission_date: datetime | None
     updated_at: datetime | None
 
-    def see(self, rows: list[dict[str, Any]]) -> None:
-        for row in rows:
-            system = row.get("__system") or {}
-            self.submission_date = _later(
-                self.submission_date, ledger.parse_time(system.get("submissionDate"))
-            )
-            self.updated_at = _later(
-                self.updated_at, ledger.parse_time(system.get("updatedAt"))
-            )
+    def see(self, page: ledger.StoredPage) -> None:
+        self.submission_date = _later(self.submission_date, page.newest_submission_date)
+        self.updated_at = _later(self.updated_at, page.newest_updated_at)
 
     def watermark(self) -> datetime:
         stamps = [t for t in (self.submission_date, self.updated_at) if t]
@@ -578,12 +601,20 @@ def _fail(session: Session, run: PullRun, err: Exception) -> None:
     logger.info("pull of %s failed; run %s recorded it", run.xml_form_id, run.id)
 
 
-def prefetched(items: Iterable[T], *, depth: int = 2) -> Iterator[T]:
+def prefetched(
+    items: Iterable[T],
+    *,
+    depth: int = 2,
+    before_waiting: Callable[[], None] | None = None,
+) -> Iterator[T]:
     """``items`` read by a background thread, up to ``depth`` ahead, so the next
     page travels while this one is stored. An error in the reader is raised here,
-    in order; leaving the loop early stops the reader."""
+    in order; leaving the loop early stops the reader. ``before_waiting`` is
+    called whenever the next item is not there yet, and before an error in
+    the reader is raised."""
     buffer: queue.Queue = queue.Queue(maxsize=max(depth, 1))
     stop = threading.Event()
+    settle = before_waiting or (lambda: None)
 
     def put(entry: tuple[str, Any]) -> bool:
         while not stop.is_set():
@@ -608,10 +639,15 @@ def prefetched(items: Iterable[T], *, depth: int = 2) -> Iterator[T]:
     reader.start()
     try:
         while True:
-            kind, value = buffer.get()
+            try:
+                kind, value = buffer.get_nowait()
+            except queue.Empty:
+                settle()
+                kind, value = buffer.get()
             if kind == "end":
                 return
             if kind == "error":
+                settle()
                 raise value
             yield value
     finally:

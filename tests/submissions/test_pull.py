@@ -3,6 +3,7 @@ SQLite and PostgreSQL: incremental and full pulls, edits, reviews, deletions,
 restores, purges, attachments and quarantine."""
 
 import copy
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -21,7 +22,7 @@ from server.submissions.models import (
     SubmissionAttachment,
     SubmissionVersion,
 )
-from server.submissions.pull import PullOptions, pull
+from server.submissions.pull import PullOptions, prefetched, pull
 from server.submissions.quarantine import list_entries, retry
 from server.submissions.service import central_for, form_status
 from tests.factories.sync import (
@@ -485,6 +486,26 @@ def test_pull__persistent_5xx__fails_clearly_and_leaves_whole_pages(
     assert result.new == 3
     assert count(session, Submission) == 5 == count(session, SubmissionVersion)
     assert len(typed(session)) == 5
+
+
+def test_prefetched__settles_before_waiting_and_before_raising_a_reading_error():
+    # The pull commits its stored pages there: none is lost to a failed fetch.
+    release, seen, settled = threading.Event(), [], []
+
+    def pages():
+        yield "first"
+        release.wait(5)
+        raise CentralError("Central went away", url="u", status=503)
+
+    def settle():
+        settled.append(list(seen))
+        release.set()
+
+    with pytest.raises(CentralError):
+        for page in prefetched(pages(), depth=1, before_waiting=settle):
+            seen.append(page)
+
+    assert settled[-2:] == [["first"], ["first"]]
 
 
 class _RowQuotingError(Exception):
