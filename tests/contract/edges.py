@@ -25,8 +25,8 @@ from tests.contract.scenario import (
     PROJECT_NAME,
     Conversation,
     _basic,
-    _name_project,
     follow_pages,
+    project_with_published_form,
     sessions,
 )
 from tests.contract.xforms import (
@@ -80,23 +80,7 @@ def setup(talk: Conversation, email: str, password: str) -> None:
         names=lambda made: talk.norm.name("project", made.json()["id"], "other"),
     )
     talk.other_project = other.json()["id"]
-    response = talk.call(
-        "project_create",
-        "POST",
-        "/v1/projects",
-        json={"name": f"{PROJECT_NAME} edges"},
-        id_kind="project",
-        names=_name_project(talk),
-    )
-    talk.project = response.json()["id"]
-    talk.call(
-        "form_create_published",
-        "POST",
-        f"/v1/projects/{talk.project}/forms",
-        params={"publish": "true"},
-        content=_form_xml(XML_FORM_ID),
-        headers=XML,
-    )
+    project_with_published_form(talk, f"{PROJECT_NAME} edges", _form_xml(XML_FORM_ID))
     _app_user(talk, "app_user_create", "edge-device", "app_user")
     talk.call(
         "app_user_assign_form",

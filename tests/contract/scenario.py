@@ -314,13 +314,14 @@ def _name_project(talk: Conversation):
     return names
 
 
-def projects_and_forms_minimal(talk: Conversation, email: str, password: str) -> None:
-    """A project and the case form published in one call (`?publish=true`)."""
+def project_with_published_form(talk: Conversation, name: str, xml: str) -> None:
+    """A project, and a form created and published in one call
+    (`?publish=true`); the project becomes the conversation's."""
     response = talk.call(
         "project_create",
         "POST",
         "/v1/projects",
-        json={"name": f"{PROJECT_NAME} extra"},
+        json={"name": name},
         id_kind="project",
         names=_name_project(talk),
     )
@@ -330,8 +331,17 @@ def projects_and_forms_minimal(talk: Conversation, email: str, password: str) ->
         "POST",
         f"/v1/projects/{talk.project}/forms",
         params={"publish": "true"},
-        content=xforms.FORM_XML.replace('version="draft1"', 'version="v1"'),
+        content=xml,
         headers={"Content-Type": "application/xml"},
+    )
+
+
+def projects_and_forms_minimal(talk: Conversation, email: str, password: str) -> None:
+    """A project and the case form published in one call."""
+    project_with_published_form(
+        talk,
+        f"{PROJECT_NAME} extra",
+        xforms.FORM_XML.replace('version="draft1"', 'version="v1"'),
     )
 
 
