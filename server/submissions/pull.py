@@ -29,12 +29,12 @@ recognised by its instance id.
 Pages are read one or two ahead while the current one is stored. Storing and
 normalizing still cost more per row than the simulator takes to serve one (in
 ``benchmarks/sync.py`` a full pull takes 1.5-2.2x its raw fetch at 10,000 rows,
-2.1-2.3x at 100,000): the reading ahead hides the fetch, not the work, and the
+2.1-2.8x at 100,000): the reading ahead hides the fetch, not the work, and the
 reading thread's JSON decoding and the storing thread's conversions take turns
 with the one interpreter lock, which SQLite lets go of only for each row it
 writes. Handing rows over as a page streams in was slower still, the reading
-thread waiting for the lock; the README's limitations say where the time goes
-and what else was tried.
+thread waiting for the lock; benchmarks/README.md says where the time goes and
+what else was tried.
 """
 
 import logging
