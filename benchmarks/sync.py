@@ -17,10 +17,15 @@ one on loopback for instance (email and password from
 ``TROGIUP_BENCH_CENTRAL_EMAIL`` and ``TROGIUP_BENCH_CENTRAL_PASSWORD``). It
 seeds a new project over HTTP (``--project-id N`` reuses one seeded before),
 so every submission has a submission date of about now and an incremental
-window would cover them all: that mode leaves the incremental pull out. Let
-Central's PostgreSQL analyze the new rows first (autovacuum does in time;
-``ANALYZE`` at once): on fresh statistics a real Central served this form
-several times slower.
+window would cover them all: that mode leaves the incremental pull out.
+Measure a seeded project only once Central is idle: let its PostgreSQL analyze
+the new rows (``ANALYZE``; autovacuum may be off, and on stale statistics a
+real Central served this form several times slower), and wait for its worker
+to process the audit event each submission left (``select count(*) from audits
+where processed is null`` near 0; after 100,000 submissions that took a
+quarter of an hour, with the worker on one and a half of two cores). Central
+builds ``@odata.nextLink`` from its ``env.domain`` setting, which must be the
+URL given here.
 """
 
 import argparse
