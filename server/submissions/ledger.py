@@ -44,8 +44,8 @@ class VersionRef:
 class SubmissionRef:
     """A submission new to the ledger, as normalization reads it: an ORM
     object for each new row cost more than inserting the row. Its fields are
-    Submission's; ``id`` is None until its row is written, in the ``state``
-    normalization set by then (and stays None after a ``before_write``)."""
+    Submission's; ``id`` stays None: its row is written, in the ``state``
+    normalization set, after normalization has read it."""
 
     id: int | None
     project_id: int
@@ -162,16 +162,16 @@ def store_page(
     project_id: int,
     xml_form_id: str,
     rows: list[dict[str, Any]],
-    before_write: Callable[[StoredPage], None] | None = None,
+    before_write: Callable[[StoredPage], None],
 ) -> StoredPage:
     """Add the page's rows to the caller's transaction. A version already in the
     ledger is never written again; only the submission's state may change.
 
-    ``before_write``, when given, is called with the page once its known
-    submissions are changed and before its new rows are written: normalizing
-    there settles the states of the new submissions (SubmissionRefs without an
-    id until then), which are then inserted in those states instead of
-    inserted pending and updated, which cost SQLite as much again."""
+    ``before_write`` is called with the page once its known submissions are
+    changed and before its new rows are written: normalizing there settles the
+    states of the new submissions (SubmissionRefs, whose ``id`` stays None),
+    which are then inserted in those states instead of inserted pending and
+    updated, which cost SQLite as much again."""
     parsed = list({r.submission_id: r for r in map(_Row.parse, rows)}.values())
     ids = [r.submission_id for r in parsed]
     known = _known(session, project_id, xml_form_id, ids)
@@ -200,16 +200,11 @@ def store_page(
             page.with_attachments.append(Item(None, version, row.odata))
     page.changes.new = len(inserts.submissions)
     page.changes.deleted += sum(1 for r in inserts.submissions if r.deleted_at)
-    for item, row in inserts.items():
-        page.to_normalize.append(item)
-        if row.attachments_present:
-            page.with_attachments.append(item)
-    if before_write is not None:
-        before_write(page)
+    for item in inserts.items():
+        _want(page, item)
+    before_write(page)
     session.flush()
-    # After before_write nothing reads the new submissions' ids: their refs
-    # keep None, and the lookup of a page's ids is spared.
-    inserts.write(session, with_ids=before_write is None)
+    inserts.write(session)
     return page
 
 
@@ -289,7 +284,7 @@ class _Inserts:
     def version(self, row: _Row, submission: Submission | None) -> None:
         self.versions.append((row, submission))
 
-    def items(self) -> list[tuple[Item, _Row]]:
+    def items(self) -> list[Item]:
         """The new versions with their submissions, a SubmissionRef without an
         id for each new one: its row is not written yet."""
         project_id, xml_form_id = self.key["project_id"], self.key["xml_form_id"]
@@ -306,47 +301,32 @@ class _Inserts:
             for row in self.submissions
         }
         return [
-            (
-                Item(
-                    submission or self.refs[row.submission_id],
-                    VersionRef(
-                        project_id,
-                        xml_form_id,
-                        row.submission_id,
-                        row.instance_id,
-                        row.form_version,
-                        row.odata,
-                    ),
+            Item(
+                submission or self.refs[row.submission_id],
+                VersionRef(
+                    project_id,
+                    xml_form_id,
+                    row.submission_id,
+                    row.instance_id,
+                    row.form_version,
                     row.odata,
                 ),
-                row,
+                row.odata,
             )
             for row, submission in self.versions
         ]
 
-    def write(self, session: Session, *, with_ids: bool) -> None:
-        """Insert, new submissions in the state their refs hold, and give the
-        refs their ids if ``with_ids``."""
+    def write(self, session: Session) -> None:
+        """Insert, new submissions in the state their refs hold. Nothing
+        reads the new rows' ids afterwards: the refs keep None, and looking
+        up a page's ids is spared."""
         connection = session.connection()
         if self.submissions:
-            self._write_submissions(session, with_ids)
+            columns = self._submission_columns(self.submissions)
+            _insert(connection, Submission.__table__, columns)
         if self.versions:
             columns = self._version_columns([row for row, _ in self.versions])
             _insert(connection, SubmissionVersion.__table__, columns)
-
-    def _write_submissions(self, session: Session, with_ids: bool) -> None:
-        connection = session.connection()
-        rows = self.submissions
-        before = self._newest_id(session) if with_ids else 0
-        _insert(connection, Submission.__table__, self._submission_columns(rows))
-        if not with_ids:
-            return
-        ids = self._ids(session, after=before)
-        missing = [r.submission_id for r in rows if r.submission_id not in ids]
-        if missing:  # only if rows were deleted meanwhile: never by trogiup
-            ids.update(_submission_ids(session, self.key, missing))
-        for submission_id, ref in self.refs.items():
-            ref.id = ids[submission_id]
 
     def _submission_columns(self, rows: list[_Row]) -> dict[str, Any]:
         fields = dict(zip(_Row._fields, zip(*rows, strict=True), strict=True))
@@ -375,47 +355,11 @@ class _Inserts:
             "received_at": Same(self.now),
         }
 
-    def _newest_id(self, session: Session) -> int:
-        table = Submission.__table__
-        query = sa.select(sa.func.coalesce(sa.func.max(table.c.id), 0))
-        return session.connection().execute(query).scalar_one()
-
-    def _ids(self, session: Session, *, after: int) -> dict[str, int]:
-        """The ids of the form's submissions above ``after``, the highest id
-        before the page's rows were inserted: those rows are all above it (a
-        PostgreSQL sequence hands out values above any row visible before;
-        SQLite takes one above the highest, unless the highest was deleted
-        meanwhile, when the caller looks up the rest by submission id). Rows
-        another pull added meanwhile come too and go unused. A range of the
-        key instead of the page's ids in IN lists, which cost a twentieth of
-        storing a page to compile and run."""
-        connection = session.connection()
-        m = marker(connection.dialect)
-        # Only driver markers are put into the text.
-        sql = (
-            "SELECT submission_id, id FROM submission "  # noqa: S608
-            f"WHERE id > {m} AND project_id = {m} AND xml_form_id = {m}"
-        )
-        params = (after, self.key["project_id"], self.key["xml_form_id"])
-        return dict(connection.exec_driver_sql(sql, params).all())
-
 
 def _insert(connection: sa.Connection, table: sa.Table, columns: dict) -> None:
     names = list(columns)
     rows = driver_rows(connection.dialect, table, names, columns)
     insert_rows(connection, table, names, rows)
-
-
-def _submission_ids(session, key: dict, submission_ids: list[str]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for chunk in _chunks(submission_ids):
-        query = select(Submission.submission_id, Submission.id).where(
-            Submission.project_id == key["project_id"],
-            Submission.xml_form_id == key["xml_form_id"],
-            Submission.submission_id.in_(chunk),
-        )
-        found.update(session.exec(query).all())
-    return found
 
 
 def _add_edit(
@@ -458,7 +402,7 @@ def _update_state(
     if renormalize:
         submission.state = "pending"
         version = session.get(SubmissionVersion, version_id)
-        _want(page, Item(submission, version, row.odata), normalize=True)
+        _want(page, Item(submission, version, row.odata))
         return
     if changed and submission.state == "normalized":
         page.to_sync.append(submission)
@@ -482,9 +426,9 @@ def _apply(submission: Submission, row: _Row) -> None:
     submission.last_seen_at = utcnow()
 
 
-def _want(page: StoredPage, item: Item, *, normalize: bool) -> None:
-    if normalize:
-        page.to_normalize.append(item)
+def _want(page: StoredPage, item: Item) -> None:
+    """A current version to normalize, and to look at for attachments."""
+    page.to_normalize.append(item)
     if item.attachments_present:
         page.with_attachments.append(item)
 
