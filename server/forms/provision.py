@@ -135,14 +135,8 @@ def _provision_one(
         "created" if created else "reused",
         ",".join(new_forms) or "none",
     )
+    # Reported by the caller (the CLI prints a note), not logged here too.
     renamed = user.displayName != display_name(commune)
-    if renamed:
-        log.warning(
-            "app user %s of commune %s keeps its display name: Central cannot "
-            "rename an app user",
-            user.id,
-            commune.code,
-        )
     return ProvisionedCommune(
         commune.code, user.displayName, user.id, created, new_forms, png, renamed
     )
