@@ -6,10 +6,9 @@ from pathlib import Path
 import openpyxl
 
 from server.forms import FORMS_DIR
+from server.forms.checks import LANGUAGES
 
 SURVEY_HEADER = ("type", "name", "label", "relevant", "constraint", "calculation")
-# The build asks for every label in both languages, Vietnamese the default.
-LANGUAGES = ("Vietnamese (vi)", "English (en)")
 
 
 def write_xlsform(
