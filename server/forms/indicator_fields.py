@@ -9,7 +9,8 @@ and denominator are exactly the columns analysis/forms.py is measured to
 compute it from (the ``f_*`` calculate fields are the form's own copy of the
 rule, which analysis recomputes), and analysis/sources.py fetches them all,
 with the fields that place a record and break it down by sex and age
-(``*_KEYS``, ``BREAKDOWN_FIELDS``).
+(``*_KEYS``, ``BREAKDOWN_FIELDS``); the breakdowns read no other field, and
+change when all of ``BREAKDOWN_FIELDS`` are taken away together.
 
 Denominators no case record can give come from:
 - the commune form's question ``n_children_u16`` (children under 16 in the

@@ -234,6 +234,29 @@ def test_indicator_fields__breakdown_fields__exist_with_types_and_are_fetched():
 
 
 @pytest.mark.java
+def test_indicator_fields__what_sex_and_age_read__is_in_breakdown_fields(readings):
+    for form, reads in readings.items():
+        declared = {f.name for f in BREAKDOWN_FIELDS.get(form, ())}
+        assert reads["sex"] | reads["age"] <= declared, form
+
+
+@pytest.mark.java
+@pytest.mark.parametrize("form", sorted(BREAKDOWN_FIELDS))
+def test_indicator_fields__breakdown_fields_taken_away__change_sex_and_age(
+    form, frames
+):
+    # Taken away one at a time, a breakdown field may change nothing (the
+    # trafficking age falls back from age_at_receipt to age_declared), so
+    # they are taken away together.
+    names = [f.name for f in BREAKDOWN_FIELDS[form]]
+    frame = frames[form]
+    assert set(names) <= set(frame.columns)
+    base = _by_source(prepare_form(form, frame))
+    without = _by_source(prepare_form(form, frame.drop(columns=names)))
+    assert {"sex", "age"} <= _changed(base, without)
+
+
+@pytest.mark.java
 def test_indicator_fields__the_columns_sources_fetch__alone_give_every_figure(frames):
     # Taking columns away one at a time misses an answer that stands in for
     # another: the age falls back on dob, which sources never fetch.
