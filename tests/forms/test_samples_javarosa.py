@@ -106,10 +106,16 @@ def checked(built_forms, tmp_path_factory):
         count = 30 if form_id == "ag_commune_drugfree" else 40
         text = xform.read_text(encoding="utf-8")
         batches[form_id] = (xform, generate(text, count=count, seed=21))
-    results = iter(_check(list(batches.values()), tmp_path_factory.mktemp("jr")))
+    return _check_each(batches, tmp_path_factory.mktemp("jr"))
+
+
+def _check_each(batches: dict, work: Path) -> dict:
+    """name -> (XForm, submissions) checked in one run, as name -> (submissions,
+    JavaRosa's reading of each)."""
+    results = iter(_check(list(batches.values()), work))
     return {
-        form_id: (documents, [next(results) for _ in documents])
-        for form_id, (_, documents) in batches.items()
+        name: (documents, [next(results) for _ in documents])
+        for name, (_, documents) in batches.items()
     }
 
 
@@ -129,20 +135,21 @@ def test_samples__javarosa__accepts_them_as_collect_would(checked, form_id):
                 assert sent.get(name, "") == engine_value, name
 
 
-def test_checker__broken_constraint_between_valid_ones__reported_alone(
-    built_forms, tmp_path
-):
+# Altered submissions: each case below builds its batch, and all are checked
+# in one run of the checker (the ``altered`` fixture at the end).
+
+
+def _broken_constraint(built_forms) -> tuple[Path, list[str]]:
     built = built_forms["ag_commune_drugfree"]
     documents = generate(built.xform.read_text(encoding="utf-8"), count=20, seed=2)
     document = next(d for d in documents if _answers(d)["n_users_managed"] != "0")
     managed = int(_answers(document)["n_users_managed"])
-    broken = re.sub(
-        r"<n_users_counselled>[^<]*<",
-        f"<n_users_counselled>{managed + 1}<",
-        document,
-    )
+    broken = _answered(document, "n_users_counselled", str(managed + 1))
+    return built.xform, [documents[0], broken, documents[1]]
 
-    results = _check([(built.xform, [documents[0], broken, documents[1]])], tmp_path)
+
+def test_checker__broken_constraint_between_valid_ones__reported_alone(altered):
+    _, results = altered["broken_constraint"]
 
     assert [r.failure for r in results] == [
         None,
@@ -151,17 +158,18 @@ def test_checker__broken_constraint_between_valid_ones__reported_alone(
     ]
 
 
+def _answered(document: str, name: str, value: str) -> str:
+    return re.sub(rf"<{name}>[^<]*<", f"<{name}>{value}<", document)
+
+
 def _aged(document: str, *, age: int, record_type: str) -> str:
-    for name, value in (
-        ("record_type", record_type),
-        ("age_declared", str(age)),
-        ("age_years", str(age)),
-    ):
-        document = re.sub(rf"<{name}>[^<]*<", f"<{name}>{value}<", document)
+    document = _answered(document, "record_type", record_type)
+    for name in ("age_declared", "age_years"):
+        document = _answered(document, name, str(age))
     return document
 
 
-def test_checker__declared_age_16__only_on_a_closure_as_with_dob(built_forms, tmp_path):
+def _declared_age_16(built_forms) -> tuple[Path, list[str]]:
     built = built_forms["ag_child_case"]
     documents = generate(built.xform.read_text(encoding="utf-8"), count=200, seed=3)
     document = next(
@@ -172,8 +180,11 @@ def test_checker__declared_age_16__only_on_a_closure_as_with_dob(built_forms, tm
     )
     closure = _aged(document, age=16, record_type="closure")
     follow_up = _aged(document, age=16, record_type="followup")
+    return built.xform, [closure, follow_up]
 
-    results = _check([(built.xform, [closure, follow_up])], tmp_path)
+
+def test_checker__declared_age_16__only_on_a_closure_as_with_dob(altered):
+    _, results = altered["declared_age_16"]
 
     assert [r.failure for r in results] == [
         None,
@@ -181,11 +192,7 @@ def test_checker__declared_age_16__only_on_a_closure_as_with_dob(built_forms, tm
     ]
 
 
-def _answered(document: str, name: str, value: str) -> str:
-    return re.sub(rf"<{name}>[^<]*<", f"<{name}>{value}<", document)
-
-
-def test_checker__commune_parts_above_their_whole__each_reported(built_forms, tmp_path):
+def _commune_parts(built_forms) -> tuple[Path, list[str]]:
     built = built_forms["ag_commune_drugfree"]
     documents = generate(built.xform.read_text(encoding="utf-8"), count=60, seed=2)
     document = next(d for d in documents if _answers(d)["n_postrehab_managed"])
@@ -197,8 +204,11 @@ def test_checker__commune_parts_above_their_whole__each_reported(built_forms, tm
         _answered(document, "n_job_referral_inrehab", str(rehab + 1)),
         _answered(document, "n_loans", str(rehab + post + 1)),
     ]
+    return built.xform, [document, *broken]
 
-    results = _check([(built.xform, [document, *broken])], tmp_path)
+
+def test_checker__commune_parts_above_their_whole__each_reported(altered):
+    _, results = altered["commune_parts"]
 
     assert [r.failure for r in results] == [
         None,
@@ -208,18 +218,34 @@ def test_checker__commune_parts_above_their_whole__each_reported(built_forms, tm
     ]
 
 
-def test_checker__tip_age_declared__without_consent_and_at_most_100(
-    built_forms, tmp_path
-):
+def _tip_age_declared(built_forms) -> tuple[Path, list[str]]:
     built = built_forms["ag_tip_review"]
     documents = generate(built.xform.read_text(encoding="utf-8"), count=80, seed=4)
     document = next(d for d in documents if _answers(d)["consent"] == "0")
-    assert _answers(document)["res_district"] and not _answers(document)["dob"]
     old = _answered(_answered(document, "age_declared", "101"), "age_at_receipt", "101")
+    return built.xform, [document, old]
 
-    results = _check([(built.xform, [document, old])], tmp_path)
+
+def test_checker__tip_age_declared__without_consent_and_at_most_100(altered):
+    (document, _), results = altered["tip_age_declared"]
+    assert _answers(document)["res_district"] and not _answers(document)["dob"]
 
     assert [r.failure for r in results] == [
         None,
         "FAIL 2 /data/grp_person/age_declared",
     ]
+
+
+ALTERED = {
+    "broken_constraint": _broken_constraint,
+    "declared_age_16": _declared_age_16,
+    "commune_parts": _commune_parts,
+    "tip_age_declared": _tip_age_declared,
+}
+
+
+@pytest.fixture(scope="module")
+def altered(built_forms, tmp_path_factory):
+    """case -> (submissions, JavaRosa's reading of them), in one checker run."""
+    batches = {name: build(built_forms) for name, build in ALTERED.items()}
+    return _check_each(batches, tmp_path_factory.mktemp("altered"))
