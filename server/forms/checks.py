@@ -16,7 +16,7 @@ import unicodedata
 from pathlib import Path
 
 from server.errors import FormBuildError
-from server.forms.sensitivity import marking_problems
+from server.forms.sensitivity import markings
 from server.forms.xlsx import Row, read_sheet
 
 LANGUAGES = ("Vietnamese (vi)", "English (en)")
@@ -27,7 +27,8 @@ SHEETS = ("survey", "choices", "settings")
 
 def design_problems(xlsx: Path, xml_form_id: str) -> list[FormBuildError]:
     sheets = {name: read_sheet(xlsx, name) for name in SHEETS}
-    found = [("survey", row, what) for row, what in marking_problems(xlsx)]
+    _, marking_problems = markings(sheets["survey"])
+    found = [("survey", row, what) for row, what in marking_problems]
     found += _language_problems(sheets)
     found += _nfc_problems(sheets)
     return [

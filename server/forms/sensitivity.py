@@ -15,7 +15,7 @@ from pathlib import Path
 
 from server.errors import InvalidInput
 from server.forms import FORMS_DIR
-from server.forms.xlsx import form_id, read_sheet, xlsforms
+from server.forms.xlsx import Row, form_id, read_sheet, xlsforms
 
 COLUMN = "bind::trogiup:sensitivity"
 
@@ -33,22 +33,27 @@ def parse_marking(cell: str) -> Sensitivity | None:
     return Sensitivity(value) if value else None
 
 
-def marking_problems(xlsx: Path) -> list[tuple[int, str]]:
-    """(row, what to fix) for every cell of the column that is not a marking."""
+def markings(rows: list[Row]) -> tuple[dict[str, Sensitivity], list[tuple[int, str]]]:
+    """Of a survey sheet's rows: field name -> marking (unmarked fields absent),
+    and (row, what to fix) for every cell of the column that is not a marking."""
+    found: dict[str, Sensitivity] = {}
     problems = []
-    for row in read_sheet(xlsx, "survey"):
+    for row in rows:
         try:
-            parse_marking(row.get(COLUMN))
+            marking = parse_marking(row.get(COLUMN))
         except ValueError:
             problems.append(
                 (row.number, f"{COLUMN} must be P, S or P+S, not {row.get(COLUMN)!r}")
             )
-    return problems
+            continue
+        if marking is not None:
+            found[row.get("name")] = marking
+    return found, problems
 
 
 def read_markings(xlsx: Path) -> dict[str, Sensitivity]:
     """Field name -> marking for one XLSForm; unmarked fields are absent."""
-    problems = marking_problems(xlsx)
+    found, problems = markings(read_sheet(xlsx, "survey"))
     if problems:
         row, what = problems[0]
         raise InvalidInput(
@@ -56,12 +61,7 @@ def read_markings(xlsx: Path) -> dict[str, Sensitivity]:
             form=form_id(xlsx),
             row=row,
         )
-    markings = {}
-    for row in read_sheet(xlsx, "survey"):
-        marking = parse_marking(row.get(COLUMN))
-        if marking is not None:
-            markings[row.get("name")] = marking
-    return markings
+    return found
 
 
 def all_markings(forms_dir: Path = FORMS_DIR) -> dict[str, dict[str, Sensitivity]]:
