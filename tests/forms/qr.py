@@ -1,10 +1,11 @@
 """Read back the QR codes provisioning writes: the PNG's modules, then the
-text they hold, as a phone's scanner would, so the tests check the payload in
-the picture and not the string it was made from.
+text they hold, so the tests check the payload in the picture and not the
+string it was made from.
 
-Only what a clean symbol needs: no error correction (the symbol is read as
-written), and the byte, alphanumeric and numeric modes. The decoding follows
-ISO/IEC 18004; the block tables are its table 9."""
+Unlike a phone's scanner, it reads only a clean, exact symbol: no error
+correction (the symbol is read as written), and only byte mode, the mode segno
+writes our base64 payloads in (lowercase letters rule out alphanumeric mode).
+The decoding follows ISO/IEC 18004; the block tables are its table 9."""
 
 import struct
 import zlib
@@ -46,7 +47,6 @@ MASKS = (
     lambda x, y: (x * y % 2 + x * y % 3) % 2 == 0,
     lambda x, y: ((x + y) % 2 + x * y % 3) % 2 == 0,
 )
-ALPHANUMERIC = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
 
 
 def png_modules(path: Path, *, scale: int, border: int) -> list[list[bool]]:
@@ -199,19 +199,6 @@ def _segments(data: list[int], version: int) -> str:
         if mode == 0b0100:
             count = take((8, 16, 16)[size])
             text.append(bytes(take(8) for _ in range(count)).decode("utf-8"))
-        elif mode == 0b0010:
-            count = take((9, 11, 13)[size])
-            for _ in range(count // 2):
-                pair = take(11)
-                text.append(ALPHANUMERIC[pair // 45] + ALPHANUMERIC[pair % 45])
-            if count % 2:
-                text.append(ALPHANUMERIC[take(6)])
-        elif mode == 0b0001:
-            count = take((10, 12, 14)[size])
-            for width, digits in ((10, 3),) * (count // 3):
-                text.append(f"{take(width):0{digits}d}")
-            if count % 3:
-                text.append(f"{take(4 if count % 3 == 1 else 7):0{count % 3}d}")
         else:
             raise ValueError(f"QR mode {mode:04b} is not read here")
     return "".join(text)

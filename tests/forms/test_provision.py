@@ -2,7 +2,6 @@ import stat
 from dataclasses import replace
 
 import pytest
-import segno
 
 from server.central import forms as central_forms
 from server.errors import ConfigurationError, InvalidInput
@@ -10,7 +9,6 @@ from server.forms import FORMS_DIR
 from server.forms.deploy import deploy_forms
 from server.forms.provision import (
     COMMUNE_FORMS,
-    collect_settings,
     display_name,
     provision,
     read_collect_settings,
@@ -105,18 +103,6 @@ def test_provision__qr_png__decodes_to_every_collect_setting(
         },
     }
     assert stat.S_IMODE(done.qr_png.stat().st_mode) == 0o600
-
-
-def test_qr_reading__segno_symbols__read_back_as_written():
-    payload = collect_settings(
-        central_url="https://central.example.gov.vn",
-        token="t" * 64,
-        project_id=3,
-        project_name="An Giang: Xã Mỹ Hòa Hưng",
-        username="30301",
-    )
-    symbol = segno.make(payload, micro=False, error="m")
-    assert decode([[bool(v) for v in row] for row in symbol.matrix]) == payload
 
 
 def _app_user(client, project_id, actor_id):
