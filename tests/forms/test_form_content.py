@@ -7,6 +7,12 @@ from server.forms.xlsx import read_sheet
 
 COMMUNE = FORMS_DIR / "ag_commune_drugfree.xlsx"
 TIP = FORMS_DIR / "ag_tip_review.xlsx"
+REHAB = "${n_rehab_family_vol} + ${n_rehab_comm_vol} + ${n_rehab_comm_comp}"
+
+
+def _rows(xlsx) -> dict:
+    """Field name -> its survey row."""
+    return {r.get("name"): r for r in read_sheet(xlsx, "survey")}
 
 
 def _groups(xlsx) -> dict[str, str]:
@@ -31,7 +37,7 @@ def test_commune_form__gbv_model__in_its_own_group_not_the_recognition_result():
 
 def test_commune_form__methadone__continuing_and_new_asked_apart_as_the_plan_splits():
     # Plan line 291: "duy trì 555 người, điều trị mới 445 người".
-    rows = {r.get("name"): r for r in read_sheet(COMMUNE, "survey")}
+    rows = _rows(COMMUNE)
     assert "n_methadone" not in rows
     for name in ("n_methadone_maintained", "n_methadone_new"):
         assert rows[name].get("type") == "integer"
@@ -43,7 +49,7 @@ def test_commune_form__dr01__counselled_and_managed_users_counted_over_one_year(
     # Plan line 291: every drug user with a management file reached and
     # counselled. The counselled are counted over the year, so the users
     # managed are too (a stock at 31/12 would leave out those who left).
-    rows = {r.get("name"): r for r in read_sheet(COMMUNE, "survey")}
+    rows = _rows(COMMUNE)
     assert "n_users_registered" not in rows
     assert "trong năm" in rows["n_users_managed"].get("label::Vietnamese (vi)")
     assert "during the year" in rows["n_users_managed"].get("label::English (en)")
@@ -54,22 +60,16 @@ def test_commune_form__dr01__counselled_and_managed_users_counted_over_one_year(
 def test_commune_form__voc_trained__label_and_limit_both_family_and_community():
     # DR-10b, plan line 295: training "tại cộng đồng" is the part outside the
     # centre; the limit is every person in family or community rehab.
-    row = {r.get("name"): r for r in read_sheet(COMMUNE, "survey")}["n_voc_trained"]
+    row = _rows(COMMUNE)["n_voc_trained"]
     assert "gia đình, cộng đồng" in row.get("label::Vietnamese (vi)")
     assert "family or community" in row.get("label::English (en)")
-    limit = "${n_rehab_family_vol} + ${n_rehab_comm_vol} + ${n_rehab_comm_comp}"
-    assert row.get("constraint") == f". >= 0 and . <= {limit}"
-
-
-REHAB = "${n_rehab_family_vol} + ${n_rehab_comm_vol} + ${n_rehab_comm_comp}"
+    assert row.get("constraint") == f". >= 0 and . <= {REHAB}"
 
 
 def test_commune_form__dr08__job_referrals_a_part_of_the_post_rehab_managed():
     # Plan line 293: the completers under post-rehab management, "trong đó"
     # job referral and job-search support for 200 of them.
-    row = {r.get("name"): r for r in read_sheet(COMMUNE, "survey")}[
-        "n_job_referral_post"
-    ]
+    row = _rows(COMMUNE)["n_job_referral_post"]
     assert row.get("relevant") == "${n_postrehab_managed} > 0"
     assert row.get("constraint") == ". >= 0 and . <= ${n_postrehab_managed}"
     assert "dòng 293" in row.get("hint::Vietnamese (vi)")
@@ -79,7 +79,7 @@ def test_commune_form__dr11_dr12__loans_and_job_introductions_within_rehab():
     # Plan line 295: loans for 100 and job introduction for 200 of the
     # persons in rehab; the commune's part is family and community rehab (as
     # DR-09 and DR-10b), and DR-11 counts post-rehab persons too (line 293).
-    rows = {r.get("name"): r for r in read_sheet(COMMUNE, "survey")}
+    rows = _rows(COMMUNE)
     inrehab, loans = rows["n_job_referral_inrehab"], rows["n_loans"]
     assert inrehab.get("constraint") == f". >= 0 and . <= {REHAB}"
     assert "gia đình, cộng đồng" in inrehab.get("label::Vietnamese (vi)")
@@ -91,7 +91,7 @@ def test_commune_form__dr11_dr12__loans_and_job_introductions_within_rehab():
 
 
 def test_tip_form__age_and_district__asked_whatever_the_consent():
-    rows = {r.get("name"): r for r in read_sheet(TIP, "survey")}
+    rows = _rows(TIP)
     age = rows["age_declared"]
     assert (age.get("type"), age.get("required")) == ("integer", "yes")
     assert age.get("relevant") == "${dob} = ''"
