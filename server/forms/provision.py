@@ -44,7 +44,7 @@ class ProvisionedCommune:
     assigned: tuple[str, ...]
     qr_png: Path
     # The unit list names the commune otherwise than the app user is named.
-    renamed: bool = False
+    renamed: bool
 
 
 def select_communes(
