@@ -71,6 +71,9 @@ class Conversation:
     project: int = 0
     key: str = ""
     key_actor: int = 0
+    # Only when recording from a real Central: a replay against the simulator
+    # must see a dropped connection, not a quiet second try.
+    retry_reads: bool = False
 
     @property
     def form(self) -> str:
@@ -125,7 +128,7 @@ class Conversation:
         except httpx.TransportError:
             # Central (4f5943d) can drop a kept-alive connection after a
             # refused OData stream; a read is sent again, on a new connection.
-            if method not in ("GET", "HEAD"):
+            if not self.retry_reads or method not in ("GET", "HEAD"):
                 raise
             return self.client.request(method, path, **kwargs)
 
@@ -173,12 +176,15 @@ def run_scenario(
     *,
     steps: list[Step] | None = None,
     keep_going: bool = False,
+    retry_reads: bool = False,
 ) -> list[Exchange]:
     """Replay the whole conversation against the server at ``base_url``.
 
     With ``keep_going`` a step that raises (say, a body without the id the
     next step needs) is recorded as an exchange with status 0 and the error,
     and the remaining steps still run, so one report shows every difference.
+    ``retry_reads`` sends a GET or HEAD again after a dropped connection, which
+    only recording from a real Central needs (see ``Conversation._send``).
     """
     with httpx.Client(
         base_url=base_url.rstrip("/"),
@@ -189,7 +195,9 @@ def run_scenario(
         # Bearer tokens only, as pyodk: Central also sets a session cookie,
         # which would otherwise ride along on the anonymous requests below.
         client.event_hooks["response"].append(lambda _: client.cookies.clear())
-        talk = Conversation(client=client, norm=Normalizer(base_url))
+        talk = Conversation(
+            client=client, norm=Normalizer(base_url), retry_reads=retry_reads
+        )
         for step in STEPS if steps is None else steps:
             try:
                 step(talk, email, password)
