@@ -45,6 +45,7 @@ RECORDED_HEADERS = (
     "x-openrosa-version",
 )
 EPOCH = "2000-01-01T00:00:00.000Z"
+OPENROSA = {"X-OpenRosa-Version": "1.0"}
 
 
 @dataclass
@@ -379,13 +380,12 @@ def app_users(talk: Conversation, email: str, password: str) -> None:
         "GET",
         f"{talk.form}/assignments",
     )
-    openrosa = {"X-OpenRosa-Version": "1.0"}
     talk.call(
         "app_user_formlist",
         "GET",
         f"{talk.key_root}/formList",
         auth=False,
-        headers=openrosa,
+        headers=OPENROSA,
     )
     talk.call(
         "app_user_odata_forbidden",
@@ -424,20 +424,19 @@ def form_media(talk: Conversation, email: str, password: str) -> None:
         f"{media}/assignments/{APP_USER_ROLE}/{app_user}",
         shown=f"{media}/assignments/{APP_USER_ROLE}/<app_user>",
     )
-    openrosa = {"X-OpenRosa-Version": "1.0"}
     talk.call(
         "media_formlist",
         "GET",
         f"{talk.key_root}/formList",
         auth=False,
-        headers=openrosa,
+        headers=OPENROSA,
     )
     talk.call(
         "media_manifest",
         "GET",
         f"{talk.key_root}/forms/{MEDIA_FORM_ID}/manifest",
         auth=False,
-        headers=openrosa,
+        headers=OPENROSA,
     )
 
 
@@ -485,7 +484,6 @@ def rest_submissions(talk: Conversation, email: str, password: str) -> None:
 def openrosa_submissions(talk: Conversation, email: str, password: str) -> None:
     url = f"{talk.key_root}/submission"
     params = {"deviceID": DEVICE_ID}
-    headers = {"X-OpenRosa-Version": "1.0"}
 
     def send(name: str, xml: str) -> None:
         talk.call(
@@ -494,11 +492,11 @@ def openrosa_submissions(talk: Conversation, email: str, password: str) -> None:
             url,
             auth=False,
             params=params,
-            headers=headers,
+            headers=OPENROSA,
             files={"xml_submission_file": ("submission.xml", xml, "text/xml")},
         )
 
-    talk.call("openrosa_head", "HEAD", url, auth=False, headers=headers)
+    talk.call("openrosa_head", "HEAD", url, auth=False, headers=OPENROSA)
     visits_c = (("2026-11-03", "c1"), ("2026-11-10", "c2"), ("2026-11-17", "c3"))
     xml_c = submission(UUID_C, age="5", weight="18", visits=visits_c)
     send("openrosa_submit_c", xml_c)
