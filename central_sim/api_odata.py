@@ -129,6 +129,16 @@ def _int(value: str | None) -> int | None:
     return int(match.group(1)) if match else None
 
 
+def _skiptoken(query) -> dict | list | None:
+    """The request's ``$skiptoken``, read; None without one."""
+    return parse_skiptoken(query["$skiptoken"]) if query.get("$skiptoken") else None
+
+
+def _skip(query, number=_int) -> int | None:
+    """``$skip``, which a ``$skiptoken`` (even a null one) overrides."""
+    return None if query.get("$skiptoken") else number(query.get("$skip"))
+
+
 def parse_skiptoken(token: str) -> dict | list | None:
     """Central's reading: ``01``, then base64 of JSON that is an object or an
     array; a JSON null reads as no token at all. Anything else is 400.35."""
@@ -352,11 +362,10 @@ async def table(request: Request, name: str):
     if name != "Submissions" and name not in repeat_tables(schema.fields):
         raise Problem.not_found()
     if name == "Submissions":
-        if query.get("$skiptoken"):
-            parse_skiptoken(query["$skiptoken"])
+        token = _skiptoken(query)
         if query.get("$orderby") and query.get("$skiptoken"):
             raise Problem.not_implemented("using $orderby and $skiptoken together")
-        return _submissions_table(request, query, form, form_def)
+        return _submissions_table(request, query, form, form_def, token)
     return _repeat_table(request, query, form, form_def, name)
 
 
@@ -366,14 +375,16 @@ def _order(query) -> str:
     return "order by s.created_at desc, s.id desc"
 
 
-def _submissions_table(request, query, form, form_def) -> Response:
+def _submissions_table(request, query, form, form_def, token) -> Response:
     store = web.store(request)
     count_wanted = web.is_true(query.get("$count"))
     where = compile_filter(query.get("$filter"))
     # Refused before any row is written, not half way through the stream.
-    _Selection(query.get("$select"), store.schema(form_def["id"]), "Submissions")
+    selection = _Selection(
+        query.get("$select"), store.schema(form_def["id"]), "Submissions"
+    )
     limit = _bigint(query.get("$top"))
-    skip = None if query.get("$skiptoken") else _bigint(query.get("$skip"))
+    skip = _skip(query, _bigint)
     # The filter only reads the submissions table, so nothing needs the joins.
     base_sql = f"from submissions s where s.form_id = ? and {where.sql}"
     params = [form["id"], *where.params]
@@ -383,7 +394,7 @@ def _submissions_table(request, query, form, form_def) -> Response:
             count = store.one(f"select count(*) {base_sql}", *params)[0]
         return _page(request, [], "Submissions", None, count)
 
-    cursor_sql, cursor_params = _cursor(store, form, query)
+    cursor_sql, cursor_params = _cursor(store, form, token)
     offset = skip or 0
     sql = f"select s.id, s.instance_id {base_sql}{cursor_sql} {_order(query)}"
     sql += f" limit {limit if limit is not None else -1} offset {offset}"
@@ -402,7 +413,7 @@ def _submissions_table(request, query, form, form_def) -> Response:
         # whose page is empty: Central's quirk, kept.
         last = window[-1]["instance_id"] if window else None
         link = next_url(request, {"instanceId": last})
-    rows = _rows_of(request, query, form_def, [r["id"] for r in window])
+    rows = _rows_of(request, query, form_def, selection, [r["id"] for r in window])
     count = total if count_wanted else None
     return _stream(request, rows, "Submissions", link, count)
 
@@ -411,7 +422,7 @@ def _submissions_table(request, query, form, form_def) -> Response:
 _BATCH = 2000
 
 
-def _rows_of(request, query, form_def, ids: list[int]):
+def _rows_of(request, query, form_def, selection, ids: list[int]):
     """The rendered rows of these submissions, in this order, read in batches
     so a whole table never sits in memory at once."""
     store = web.store(request)
@@ -425,7 +436,7 @@ def _rows_of(request, query, form_def, ids: list[int]):
             )
         }
         ordered = [found[i] for i in batch if i in found]
-        yield from _render_roots(request, query, form_def, ordered)
+        yield from _render_roots(request, query, form_def, selection, ordered)
 
 
 def _stream(request, rows, table: str, next_link, count) -> Response:
@@ -450,8 +461,7 @@ def _stream(request, rows, table: str, next_link, count) -> Response:
     )
 
 
-def _cursor(store, form, query) -> tuple[str, list]:
-    token = parse_skiptoken(query["$skiptoken"]) if query.get("$skiptoken") else None
+def _cursor(store, form, token) -> tuple[str, list]:
     if token is None or _token_key(token, "repeatId") is not None:
         return "", []
     if not isinstance(token, dict) or "instanceId" not in token:
@@ -468,7 +478,7 @@ def _cursor(store, form, query) -> tuple[str, list]:
     return " and (s.created_at, s.id) < (?, ?)", [row["created_at"], row["id"]]
 
 
-def _render_roots(request, query, form_def, rows) -> list[str]:
+def _render_roots(request, query, form_def, selection, rows) -> list[str]:
     store = web.store(request)
     expand = query.get("$expand") == "*"
     fast = not query.get("$select") and not web.is_true(query.get("$wkt"))
@@ -481,15 +491,12 @@ def _render_roots(request, query, form_def, rows) -> list[str]:
             tail = (row["tail_x"] or row["tail"]) if expand else row["tail"]
             out.append(head + system_json(row) + tail)
         else:
-            out.append(_slow_root(request, query, form_def, row))
+            out.append(_slow_root(request, query, selection, row))
     return out
 
 
-def _slow_root(request, query, form_def, row) -> str:
+def _slow_root(request, query, selection, row) -> str:
     store = web.store(request)
-    selection = _Selection(
-        query.get("$select"), store.schema(form_def["id"]), "Submissions"
-    )
     xml = store.one("select xml from submission_defs where id = ?", row["def_id"])[0]
     rows = submission_rows(
         selection.schema,
@@ -509,7 +516,7 @@ def _repeat_table(request, query, form, form_def, name: str) -> Response:
     """Central pages repeat tables in application code: every row of the table
     is walked, the cursor is the last row id sent, and the count is all rows."""
     where = compile_filter(query.get("$filter"), subtable=True)
-    token = parse_skiptoken(query["$skiptoken"]) if query.get("$skiptoken") else None
+    token = _skiptoken(query)
     limit = _int(query.get("$top"))
     limit = None if limit is None else max(0, limit)
     _refresh(request, query, form, form_def, where)
@@ -543,8 +550,7 @@ def _repeat_table(request, query, form, form_def, name: str) -> Response:
 
 def _start(ids: list[str], token, query) -> int:
     if token is None:
-        skipped = None if query.get("$skiptoken") else _int(query.get("$skip"))
-        return max(0, skipped or 0)
+        return max(0, _skip(query) or 0)
     try:
         return ids.index(_token_key(token, "repeatId")) + 1
     except ValueError as err:
@@ -657,9 +663,8 @@ async def record(request: Request):
 def _record_page(request, query, name, rows, selection, instance_id) -> Response:
     limit = _int(query.get("$top"))
     limit = len(rows) if limit is None else max(0, limit)
-    token = parse_skiptoken(query["$skiptoken"]) if query.get("$skiptoken") else None
-    skipped = None if query.get("$skiptoken") else _int(query.get("$skip"))
-    offset = max(0, skipped or 0)
+    token = _skiptoken(query)
+    offset = max(0, _skip(query) or 0)
     if token is not None:
         repeat_id = _token_key(token, "repeatId")
         if not repeat_id:

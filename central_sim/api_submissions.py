@@ -484,7 +484,7 @@ async def _multipart(request: Request) -> tuple[bytes, dict]:
     except Problem:
         raise
     except Exception as err:  # any parser failure is Central's 400.39
-        raise _unparseable_multipart() from err
+        raise Problem.unparseable_multipart() from err
 
 
 async def _refuse_unfinished(request: Request) -> None:
@@ -495,15 +495,7 @@ async def _refuse_unfinished(request: Request) -> None:
     if not kind.startswith("multipart/") or boundary is None:
         return
     if f"--{boundary.group(1)}--".encode() not in await request.body():
-        raise _unparseable_multipart()
-
-
-def _unparseable_multipart() -> Problem:
-    # Only a cut-off body was seen on a real Central; any other failure to
-    # parse is answered the same way.
-    return Problem(
-        400.39, "Multipart form content failed to parse.", "Unexpected end of form"
-    )
+        raise Problem.unparseable_multipart()
 
 
 async def _read_parts(form) -> tuple[bytes, dict]:

@@ -70,8 +70,10 @@ class _Compiler:
         self.columns = columns
 
     def boolean(self, node: Node) -> tuple[str, list]:
+        # A boolean position never holds a bare literal (the parser wraps one
+        # in a CommonExpression, refused below), so the SQL is never None.
         operand = self.operand(node)
-        return operand.sql or "null", operand.params
+        return operand.sql, operand.params
 
     def operand(self, node: Node) -> _Operand:
         if node.type in ("FirstMemberExpression", "RootExpression"):
@@ -119,10 +121,14 @@ class _Compiler:
         sql = f"cast(strftime('{part}', {argument.sql}) as {kind})"
         return _Operand(sql, argument.params, "column:number")
 
-    def equality(self, node: Node) -> _Operand:
+    def compared(self, node: Node) -> tuple[_Operand, _Operand]:
+        """Both sides of a comparison, each literal read as the other's type."""
         left = self.operand(node.left)
         right = self.operand(node.right)
-        left, right = _coerce(left, right.kind), _coerce(right, left.kind)
+        return _coerce(left, right.kind), _coerce(right, left.kind)
+
+    def equality(self, node: Node) -> _Operand:
+        left, right = self.compared(node)
         if left.sql is None and right.sql is None:
             sql, params = "1", []
         elif left.sql is None or right.sql is None:
@@ -135,9 +141,7 @@ class _Compiler:
         return _Operand(f"({sql})", params, "")
 
     def order(self, node: Node) -> _Operand:
-        left = self.operand(node.left)
-        right = self.operand(node.right)
-        left, right = _coerce(left, right.kind), _coerce(right, left.kind)
+        left, right = self.compared(node)
         if left.sql is None or right.sql is None:
             return _Operand("(null)", [], "")
         symbol = _SYMBOLS[node.type]

@@ -10,6 +10,9 @@ class Problem(Exception):
     # Set when Central would refuse before the route's own work (its auth and
     # format steps), where OpenRosa routes have not yet added their headers.
     before_route = False
+    # Set on the few problems Central answers in JSON whatever the route's own
+    # format (OpenRosa XML, OData's XML for $metadata).
+    always_json = False
 
     def __init__(self, code: float, message: str, details: dict | str | None = None):
         super().__init__(message)
@@ -188,7 +191,19 @@ class Problem(Exception):
     def server_error(cls) -> "Problem":
         """Where Central (4f5943d) fails on an input it does not expect: its
         500 body has a message and no code."""
-        return cls(500, "Internal Server Error")
+        problem = cls(500, "Internal Server Error")
+        problem.always_json = True
+        return problem
+
+    @classmethod
+    def unparseable_multipart(cls) -> "Problem":
+        """A multipart body its parser rejects. Only a cut-off body was seen on
+        a real Central; any other failure to parse is answered the same way."""
+        problem = cls(
+            400.39, "Multipart form content failed to parse.", "Unexpected end of form"
+        )
+        problem.always_json = True
+        return problem
 
     @classmethod
     def unsupported_expression(cls, at: int, kind: str, text: str) -> "Problem":

@@ -55,7 +55,7 @@ async def _problem(request: Request, problem: Problem) -> Response:
     """A refusal in the format of the route: OpenRosa XML (with its headers
     once the route itself was reached), OData's XML error for $metadata, JSON
     elsewhere and for what Central's middleware refuses before any route."""
-    if problem.code == 400.39 or problem.code == 500:
+    if problem.always_json:
         return Response(problem.body(), problem.status, media_type=web.JSON)
     if _is_openrosa(request):
         body = _OPENROSA_ERROR.format(message=web.mustache_escape(problem.message))

@@ -638,24 +638,22 @@ class Store:
     # Submissions
 
     def submission(self, form_id: int, instance_id: str, *, deleted=False):
-        row = self.one(
+        row = self.find_submission(form_id, instance_id, deleted=deleted)
+        if row is None:
+            raise Problem.not_found()
+        return row
+
+    def find_submission(
+        self, form_id: int, instance_id: str, *, deleted=False
+    ) -> sqlite3.Row | None:
+        """The submission with this logical instanceID, if there is one: the
+        live one, or with ``deleted`` the one in the trash."""
+        return self.one(
             "select * from submissions where form_id = ? and instance_id = ? and "
             "(deleted_at is not null) = ?",
             form_id,
             instance_id,
             deleted,
-        )
-        if row is None:
-            raise Problem.not_found()
-        return row
-
-    def find_submission(self, form_id: int, instance_id: str) -> sqlite3.Row | None:
-        """The live submission with this logical instanceID, if there is one."""
-        return self.one(
-            "select * from submissions where form_id = ? and instance_id = ? and "
-            "deleted_at is null",
-            form_id,
-            instance_id,
         )
 
     def any_def(self, form_id: int, instance_id: str) -> sqlite3.Row | None:

@@ -47,9 +47,8 @@ def original_url(request: Request) -> str:
 
 
 def actor(request: Request) -> sqlite3.Row | None:
-    """The authenticated actor, or None for an anonymous request."""
-    if "central_sim.actor" not in request.scope:
-        authenticate(request)
+    """The authenticated actor, or None for an anonymous request: every route
+    is authenticated before it runs (``server._endpoint``)."""
     return request.scope["central_sim.actor"]
 
 

@@ -41,6 +41,16 @@ def test_unreadable__400_18_names_where_reading_stopped(expression, reason):
     assert code == 400.18 and message.endswith(reason)
 
 
+@pytest.mark.parametrize(
+    "expression", ["null", "not null", "(null)", "__id eq 'a' and null"]
+)
+def test_bare_literal_as_a_condition__501_4_as_a_common_expression(expression):
+    code, message = _refusal(expression)
+
+    assert code == 501.4
+    assert "CommonExpression at" in message
+
+
 def test_unsupported_method__501_4_quotes_the_whole_call():
     code, message = _refusal("tolower(__id) eq 'x'")
 

@@ -22,6 +22,7 @@ from tests.contract import xforms
 from tests.contract.scenario import (
     APP_USER_ROLE,
     DEVICE_ID,
+    OPENROSA,
     PROJECT_NAME,
     Conversation,
     _basic,
@@ -43,7 +44,6 @@ from tests.contract.xforms import (
     submission,
 )
 
-OPENROSA = {"X-OpenRosa-Version": "1.0"}
 XML = {"Content-Type": "application/xml"}
 HTTPS = {"X-Forwarded-Proto": "https"}
 DRAFT_FORM_ID = "contract_draft"

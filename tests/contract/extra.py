@@ -8,6 +8,7 @@ the simulator on its own.
 from tests.contract import xforms
 from tests.contract.scenario import (
     DEVICE_ID,
+    OPENROSA,
     Conversation,
     follow_pages,
     projects_and_forms_minimal,
@@ -24,8 +25,6 @@ from tests.contract.xforms import (
     UUID_SECRET_PLAIN,
     submission,
 )
-
-OPENROSA = {"X-OpenRosa-Version": "1.0"}
 
 
 def openrosa_as_user(talk: Conversation, email: str, password: str) -> None:

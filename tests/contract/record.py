@@ -38,7 +38,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     exchanges = run_scenario(
-        args.url, args.email, args.password, steps=SCENARIOS[args.scenario]
+        args.url,
+        args.email,
+        args.password,
+        steps=SCENARIOS[args.scenario],
+        retry_reads=True,
     )
     document = {
         "scenario": args.scenario,

@@ -45,6 +45,7 @@ RECORDED_HEADERS = (
     "x-openrosa-version",
 )
 EPOCH = "2000-01-01T00:00:00.000Z"
+OPENROSA = {"X-OpenRosa-Version": "1.0"}
 
 
 @dataclass
@@ -71,6 +72,9 @@ class Conversation:
     project: int = 0
     key: str = ""
     key_actor: int = 0
+    # Only when recording from a real Central: a replay against the simulator
+    # must see a dropped connection, not a quiet second try.
+    retry_reads: bool = False
 
     @property
     def form(self) -> str:
@@ -125,7 +129,7 @@ class Conversation:
         except httpx.TransportError:
             # Central (4f5943d) can drop a kept-alive connection after a
             # refused OData stream; a read is sent again, on a new connection.
-            if method not in ("GET", "HEAD"):
+            if not self.retry_reads or method not in ("GET", "HEAD"):
                 raise
             return self.client.request(method, path, **kwargs)
 
@@ -173,12 +177,15 @@ def run_scenario(
     *,
     steps: list[Step] | None = None,
     keep_going: bool = False,
+    retry_reads: bool = False,
 ) -> list[Exchange]:
     """Replay the whole conversation against the server at ``base_url``.
 
     With ``keep_going`` a step that raises (say, a body without the id the
     next step needs) is recorded as an exchange with status 0 and the error,
     and the remaining steps still run, so one report shows every difference.
+    ``retry_reads`` sends a GET or HEAD again after a dropped connection, which
+    only recording from a real Central needs (see ``Conversation._send``).
     """
     with httpx.Client(
         base_url=base_url.rstrip("/"),
@@ -189,7 +196,9 @@ def run_scenario(
         # Bearer tokens only, as pyodk: Central also sets a session cookie,
         # which would otherwise ride along on the anonymous requests below.
         client.event_hooks["response"].append(lambda _: client.cookies.clear())
-        talk = Conversation(client=client, norm=Normalizer(base_url))
+        talk = Conversation(
+            client=client, norm=Normalizer(base_url), retry_reads=retry_reads
+        )
         for step in STEPS if steps is None else steps:
             try:
                 step(talk, email, password)
@@ -371,13 +380,12 @@ def app_users(talk: Conversation, email: str, password: str) -> None:
         "GET",
         f"{talk.form}/assignments",
     )
-    openrosa = {"X-OpenRosa-Version": "1.0"}
     talk.call(
         "app_user_formlist",
         "GET",
         f"{talk.key_root}/formList",
         auth=False,
-        headers=openrosa,
+        headers=OPENROSA,
     )
     talk.call(
         "app_user_odata_forbidden",
@@ -416,20 +424,19 @@ def form_media(talk: Conversation, email: str, password: str) -> None:
         f"{media}/assignments/{APP_USER_ROLE}/{app_user}",
         shown=f"{media}/assignments/{APP_USER_ROLE}/<app_user>",
     )
-    openrosa = {"X-OpenRosa-Version": "1.0"}
     talk.call(
         "media_formlist",
         "GET",
         f"{talk.key_root}/formList",
         auth=False,
-        headers=openrosa,
+        headers=OPENROSA,
     )
     talk.call(
         "media_manifest",
         "GET",
         f"{talk.key_root}/forms/{MEDIA_FORM_ID}/manifest",
         auth=False,
-        headers=openrosa,
+        headers=OPENROSA,
     )
 
 
@@ -477,7 +484,6 @@ def rest_submissions(talk: Conversation, email: str, password: str) -> None:
 def openrosa_submissions(talk: Conversation, email: str, password: str) -> None:
     url = f"{talk.key_root}/submission"
     params = {"deviceID": DEVICE_ID}
-    headers = {"X-OpenRosa-Version": "1.0"}
 
     def send(name: str, xml: str) -> None:
         talk.call(
@@ -486,11 +492,11 @@ def openrosa_submissions(talk: Conversation, email: str, password: str) -> None:
             url,
             auth=False,
             params=params,
-            headers=headers,
+            headers=OPENROSA,
             files={"xml_submission_file": ("submission.xml", xml, "text/xml")},
         )
 
-    talk.call("openrosa_head", "HEAD", url, auth=False, headers=headers)
+    talk.call("openrosa_head", "HEAD", url, auth=False, headers=OPENROSA)
     visits_c = (("2026-11-03", "c1"), ("2026-11-10", "c2"), ("2026-11-17", "c3"))
     xml_c = submission(UUID_C, age="5", weight="18", visits=visits_c)
     send("openrosa_submit_c", xml_c)

@@ -9,6 +9,7 @@ deleted rows picked by id, `$expand=*` paging followed to the end, and
 from tests.contract import xforms
 from tests.contract.scenario import (
     DEVICE_ID,
+    OPENROSA,
     Conversation,
     follow_pages,
     projects_and_forms_minimal,
@@ -23,8 +24,6 @@ from tests.contract.xforms import (
     UUID_P3,
     photo_submission,
 )
-
-OPENROSA = {"X-OpenRosa-Version": "1.0"}
 
 
 def _paths(talk: Conversation) -> tuple[str, str]:

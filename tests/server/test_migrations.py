@@ -1,7 +1,6 @@
 """The migrations, as ``trogiup db upgrade`` runs them and as the models expect
 them, on SQLite and on PostgreSQL."""
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +16,7 @@ import server.models  # noqa: F401  (registers every table on SQLModel.metadata)
 from server.db import alembic_config, make_engine, upgrade
 from server.indicators import service
 from server.indicators.models import IndicatorSnapshot
+from tests.factories.process import trogiup_env
 from tests.fixtures.db import new_schema
 
 # The console script pip installed beside this interpreter.
@@ -34,8 +34,7 @@ def empty_database_url(request, tmp_path):
 
 
 def _trogiup(*args: str, database_url: str, data_dir: Path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TROGIUP_")}
-    env |= {"TROGIUP_DATABASE_URL": database_url, "TROGIUP_DATA_DIR": str(data_dir)}
+    env = trogiup_env(TROGIUP_DATABASE_URL=database_url, TROGIUP_DATA_DIR=str(data_dir))
     return subprocess.run(
         [str(TROGIUP), *args],
         env=env,
@@ -46,24 +45,49 @@ def _trogiup(*args: str, database_url: str, data_dir: Path):
     )
 
 
+def _schema(database_url: str) -> dict:
+    """What the migrations made: every table's columns and indexes, and the
+    revision alembic_version records."""
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            versions = conn.scalars(text("select version_num from alembic_version"))
+            schema = inspect(conn)
+            tables = {
+                table: {
+                    "columns": [
+                        (col["name"], str(col["type"]), col["nullable"])
+                        for col in schema.get_columns(table)
+                    ],
+                    "indexes": sorted(
+                        (index["name"], tuple(index["column_names"]))
+                        for index in schema.get_indexes(table)
+                    ),
+                }
+                for table in sorted(schema.get_table_names())
+            }
+            return {"alembic_version": versions.all(), "tables": tables}
+    finally:
+        engine.dispose()
+
+
+def _head(database_url: str) -> str:
+    engine = make_engine(database_url)
+    try:
+        return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+    finally:
+        engine.dispose()
+
+
 def test_db_upgrade_command__migrates_an_empty_database_to_the_head(
     empty_database_url, tmp_path
 ):
     done = _trogiup("db", "upgrade", database_url=empty_database_url, data_dir=tmp_path)
 
-    engine = make_engine(empty_database_url)
-    try:
-        head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
-        with engine.connect() as conn:
-            versions = conn.scalars(text("select version_num from alembic_version"))
-            versions = versions.all()
-            tables = set(inspect(conn).get_table_names())
-    finally:
-        engine.dispose()
     assert done.returncode == 0, done.stderr
-    assert "is at heads" in done.stdout
-    assert versions == [head]
-    assert set(SQLModel.metadata.tables) <= tables
+    schema = _schema(empty_database_url)
+    assert schema["alembic_version"] == [_head(empty_database_url)]
+    assert set(SQLModel.metadata.tables) <= set(schema["tables"])
 
 
 def test_db_upgrade_command__run_twice__changes_nothing_the_second_time(
@@ -72,12 +96,16 @@ def test_db_upgrade_command__run_twice__changes_nothing_the_second_time(
     first = _trogiup(
         "db", "upgrade", database_url=empty_database_url, data_dir=tmp_path
     )
+    assert first.returncode == 0, first.stderr
+    after_first = _schema(empty_database_url)
 
     again = _trogiup(
         "db", "upgrade", database_url=empty_database_url, data_dir=tmp_path
     )
 
-    assert (first.returncode, again.returncode) == (0, 0), again.stderr
+    assert again.returncode == 0, again.stderr
+    assert _schema(empty_database_url) == after_first
+    assert after_first["alembic_version"] == [_head(empty_database_url)]
 
 
 def test_migrated_schema__autogenerate_finds_no_difference_from_the_models(engine):

@@ -1,7 +1,6 @@
 """``make run`` with nothing configured: the whole system on SQLite, the demo
 simulator seeded with synthetic submissions, pulled, and served."""
 
-import os
 import socket
 import subprocess
 import sys
@@ -9,6 +8,8 @@ import time
 
 import httpx
 import pytest
+
+from tests.factories.process import trogiup_env
 
 
 def free_port() -> int:
@@ -37,12 +38,7 @@ def get(url: str):
 @pytest.fixture
 def running_system(tmp_path):
     port = free_port()
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith("TROGIUP_")
-    }
-    env |= {"TROGIUP_DATA_DIR": str(tmp_path), "TROGIUP_PORT": str(port)}
+    env = trogiup_env(TROGIUP_DATA_DIR=str(tmp_path), TROGIUP_PORT=str(port))
     log = tmp_path / "run.log"
     with log.open("w") as out:
         process = subprocess.Popen(

@@ -2,7 +2,6 @@
 ``engine`` fixture): the next pull completes with nothing lost and nothing
 counted twice, after a first pull and after an incremental one."""
 
-import os
 import signal
 import subprocess
 import sys
@@ -16,6 +15,7 @@ from sqlmodel import Session, func, select
 
 from server.submissions.models import PullRun, Submission, SubmissionVersion
 from server.submissions.service import form_status
+from tests.factories.process import trogiup_env
 from tests.factories.settings import TEST_SECRET_KEY
 from tests.factories.sync import (
     XML_FORM_ID,
@@ -46,8 +46,7 @@ def trogiup(args, env) -> subprocess.Popen:
 
 
 def environment(central_settings, database_url, tmp_path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TROGIUP_")}
-    env.update(
+    return trogiup_env(
         TROGIUP_ENVIRONMENT="test",
         TROGIUP_SECRET_KEY=TEST_SECRET_KEY,
         TROGIUP_DATA_DIR=str(tmp_path / "data"),
@@ -57,7 +56,6 @@ def environment(central_settings, database_url, tmp_path) -> dict[str, str]:
         TROGIUP_CENTRAL_PASSWORD=central_settings.central_password.get_secret_value(),
         TROGIUP_CENTRAL_PROJECT_ID=str(central_settings.central_project_id),
     )
-    return env
 
 
 def count(engine, model) -> int:
