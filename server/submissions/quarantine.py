@@ -16,7 +16,7 @@ from server.errors import InvalidInput
 from server.submissions.convert import UNKNOWN_VERSION
 from server.submissions.models import QuarantineEntry, Submission
 from server.submissions.normalize import renormalize
-from server.submissions.pull import published_versions, register_from_central
+from server.submissions.pull import published_versions, register_in_order
 
 STATUSES = ("open", "resolved", "all")
 
@@ -121,19 +121,19 @@ def unknown_versions(
 
 
 def _register_unknown_versions(session, central, unknown) -> int:
-    registered = 0
-    published: dict[str, dict] = {}
+    by_form: dict[str, list[str]] = {}
     for project, form_id, version in unknown:
         if project != central.project_id:
             continue  # another project's versions come from its own Central
-        if form_id not in published:
-            published[form_id] = published_versions(central, form_id)
-        registered += register_from_central(
+        by_form.setdefault(form_id, []).append(version)
+    registered = 0
+    for form_id, versions in by_form.items():
+        registered += register_in_order(
             session=session,
             central=central,
             xml_form_id=form_id,
-            version=version,
-            published_at=published[form_id].get(version),
+            versions=versions,
+            published=published_versions(central, form_id),
         )
     return registered
 
