@@ -105,15 +105,22 @@ def safe_summary(err: BaseException) -> str:
     quote a row (a name in a failed insert)."""
     if isinstance(err, TrogiupError):
         return err.message
-    cause = getattr(err, "orig", None) or err
+    cause, state = error_kind(err)
     summary = type(err).__name__
     if cause is not err:
         summary += f" ({type(cause).__name__})"
-    state = getattr(cause, "sqlstate", None)
     if state:
         summary += f", SQLSTATE {state}"
     place = _place(err)
     return f"{summary} at {place}" if place else summary
+
+
+def error_kind(err: BaseException) -> tuple[BaseException, str | None]:
+    """The error the database driver raised (a SQLAlchemy wrapper's ``orig``,
+    else ``err`` itself) and its SQLSTATE, None without one: what may be said
+    of a database error, whose message can quote a row."""
+    cause = getattr(err, "orig", None) or err
+    return cause, getattr(cause, "sqlstate", None)
 
 
 def _place(err: BaseException) -> str | None:

@@ -20,6 +20,7 @@ from datetime import UTC, date, datetime, timedelta
 from math import isfinite
 from typing import Any
 
+from server.errors import error_kind
 from server.submissions.schema import (
     MergedField,
     MergedSchema,
@@ -611,11 +612,8 @@ def unknown_version(where: str) -> Problem:
 def refused_by_database(where: str, err: Exception) -> Problem:
     """The database would not take rows that converted: the error's type and
     SQLSTATE say why, its message is left out (drivers quote the values)."""
-    state = getattr(err, "sqlstate", None) or getattr(
-        getattr(err, "orig", None), "sqlstate", None
-    )
-    cause = type(getattr(err, "orig", None) or err).__name__
-    cause += f", SQLSTATE {state}" if state else ""
+    error, state = error_kind(err)
+    cause = type(error).__name__ + (f", SQLSTATE {state}" if state else "")
     return Problem(
         "refused_by_database",
         None,

@@ -288,7 +288,7 @@ class _Inserts:
         """The new versions with their submissions, a SubmissionRef without an
         id for each new one: its row is not written yet."""
         project_id, xml_form_id = self.key["project_id"], self.key["xml_form_id"]
-        # The state fields sit at 2-9 in a _Row, in Submission's order.
+        # A SubmissionRef's fields after the ids are _Row's state fields.
         self.refs = {
             row.submission_id: SubmissionRef(
                 None,
@@ -296,7 +296,7 @@ class _Inserts:
                 xml_form_id,
                 row.submission_id,
                 row.instance_id,
-                *row[2:10],
+                *row[_ROW_STATE],
             )
             for row in self.submissions
         }
@@ -467,6 +467,15 @@ _STATE_COLUMNS = (
     "central_status",
 )
 
+# Where a _Row holds the state fields, in _STATE_COLUMNS order: rows are
+# sliced there, not read by name, which costs more per row.
+_ROW_STATE = slice(
+    _Row._fields.index(_STATE_COLUMNS[0]),
+    _Row._fields.index(_STATE_COLUMNS[0]) + len(_STATE_COLUMNS),
+)
+if _Row._fields[_ROW_STATE] != _STATE_COLUMNS:
+    raise RuntimeError("_Row's state fields must be _STATE_COLUMNS, in order")
+
 
 def _known(
     session: Session, project_id: int, xml_form_id: str, ids: list[str]
@@ -520,8 +529,7 @@ class _Bound:
         ]
 
     def __call__(self, row: "_Row") -> tuple:
-        # The state fields sit at 2-9 in a _Row, in _STATE_COLUMNS order.
         return tuple(
             value if process is None or value is None else process(value)
-            for process, value in zip(self.processors, row[2:10], strict=True)
+            for process, value in zip(self.processors, row[_ROW_STATE], strict=True)
         )

@@ -323,17 +323,15 @@ def _write(session, tables, schema: MergedSchema, batch: _Batch, submissions) ->
     # whose ledger row is not written yet (a ref without an id) has none.
     ids = [s.submission_id for s in submissions if s.id is not None]
     existing = _existing(connection, main, ids)
-    repeat_tables = dict.fromkeys(tables[n] for n in schema.repeat_tables.values())
-    for table in (main, *repeat_tables):
-        for clause in _where_in(connection, table.c.submission_id, existing):
-            connection.execute(table.delete().where(clause))
+    typed = [main, *dict.fromkeys(tables[n] for n in schema.repeat_tables.values())]
+    _delete_typed(connection, typed, existing)
     try:
-        with _undone_on_error(session, [main, *repeat_tables], batch):
+        with _undone_on_error(session, typed, list(batch.versions)):
             _insert_rows(connection, tables, batch.rows)
     except DATA_ERRORS:
         # One submission's rows that converted but that the database refuses
         # (two repeat rows with one __id, say) must not fail the page.
-        _insert_one_by_one(session, tables, [main, *repeat_tables], batch)
+        _insert_one_by_one(session, tables, typed, batch)
 
 
 def _existing(connection, main: sa.Table, ids: list[str]) -> list[str]:
@@ -374,8 +372,8 @@ def _insert_rows(connection, tables, rows: dict[str, list[TableRows]]) -> None:
 
 
 @contextmanager
-def _undone_on_error(session, tables: list[sa.Table], batch: _Batch):
-    """Undo a failed insert of the batch's typed rows and nothing else: a
+def _undone_on_error(session, tables: list[sa.Table], ids: list[str]):
+    """Undo a failed insert of these submissions' typed rows and nothing else: a
     savepoint on PostgreSQL, whose transaction is unusable after an error until
     rolled back to one; on SQLite a failed statement leaves the transaction as
     it was, less that statement, so the rows written before it are deleted
@@ -388,7 +386,7 @@ def _undone_on_error(session, tables: list[sa.Table], batch: _Batch):
     try:
         yield
     except DATA_ERRORS:
-        _delete_typed(session.connection(), tables, list(batch.versions))
+        _delete_typed(session.connection(), tables, ids)
         raise
 
 
@@ -406,16 +404,13 @@ def _insert_one_by_one(session, tables, table_list, batch: _Batch) -> None:
                 rows.setdefault(name, []).append(part.take(own))
     kept = []
     for submission in batch.normalized:
-        one = _Batch(versions={submission.submission_id: None})
         try:
-            with _undone_on_error(session, table_list, one):
+            with _undone_on_error(session, table_list, [submission.submission_id]):
                 rows = by_submission.get(submission.submission_id, {})
                 _insert_rows(session.connection(), tables, rows)
         except DATA_ERRORS as err:
             version = batch.versions[submission.submission_id]
-            where = location(
-                submission.xml_form_id, version.form_version, submission.submission_id
-            )
+            where = _where(submission, version.form_version)
             batch.failed.append(
                 (submission, version, [refused_by_database(where, err)])
             )

@@ -463,20 +463,18 @@ class _Versions:
         if not missing:
             return
         # Every published version not yet registered, oldest first, then any
-        # Central does not list: the merge folds versions in publication order,
-        # and registering them in that order spares it starting again.
+        # Central does not list.
         published = self._published()
         missing |= published.keys() - self.known
-        for version in sorted(missing, key=lambda v: _order(published.get(v), v)):
-            self.known.add(version)
-            register_from_central(
-                session=self.session,
-                central=self.central,
-                xml_form_id=self.xml_form_id,
-                version=version,
-                current=self.current,
-                published_at=published.get(version),
-            )
+        self.known |= missing
+        register_in_order(
+            session=self.session,
+            central=self.central,
+            xml_form_id=self.xml_form_id,
+            versions=missing,
+            published=published,
+            current=self.current,
+        )
 
     def _published(self) -> dict[str, datetime | None]:
         if self.published is None:
@@ -496,6 +494,31 @@ def _order(published_at: datetime | None, version: str) -> tuple:
     """Publication order; versions Central does not list come last."""
     earliest = datetime.min.replace(tzinfo=UTC)
     return (published_at is None, published_at or earliest, version)
+
+
+def register_in_order(
+    *,
+    session: Session,
+    central: CentralSubmissions,
+    xml_form_id: str,
+    versions: Iterable[str],
+    published: dict[str, datetime | None],
+    current: str | None = None,
+) -> int:
+    """Register ``versions`` from Central in publication order (``published``
+    is ``published_versions``): the merge folds versions in that order, and
+    registering them so spares it starting again. How many Central had."""
+    registered = 0
+    for version in sorted(versions, key=lambda v: _order(published.get(v), v)):
+        registered += register_from_central(
+            session=session,
+            central=central,
+            xml_form_id=xml_form_id,
+            version=version,
+            current=current,
+            published_at=published.get(version),
+        )
+    return registered
 
 
 def register_from_central(

@@ -16,7 +16,7 @@ from server.errors import InvalidInput
 from server.submissions.convert import UNKNOWN_VERSION
 from server.submissions.models import QuarantineEntry, Submission
 from server.submissions.normalize import renormalize
-from server.submissions.pull import published_versions, register_from_central
+from server.submissions.pull import published_versions, register_in_order
 
 STATUSES = ("open", "resolved", "all")
 
@@ -73,17 +73,21 @@ def retry(
     central: CentralSubmissions | None = None,
     project_id: int | None = None,
     xml_form_id: str | None = None,
+    unknown: list[tuple[int, str, str]] | None = None,
 ) -> dict[str, int]:
     """Normalize quarantined submissions again from the ledger. With
     ``central``, the XForms of the versions quarantined as unknown are first
     fetched from it and registered (a pull registers only the versions of the
     rows it reads, so nothing else would): ``versions_registered`` counts
-    them."""
+    them. ``unknown`` is what ``unknown_versions`` returns for the same
+    filters, when the caller has already asked."""
     registered = 0
     if central is not None:
-        registered = _register_unknown_versions(
-            session, central, project_id, xml_form_id
-        )
+        if unknown is None:
+            unknown = unknown_versions(
+                session=session, project_id=project_id, xml_form_id=xml_form_id
+            )
+        registered = _register_unknown_versions(session, central, unknown)
     totals = renormalize(
         session=session,
         project_id=project_id,
@@ -108,34 +112,28 @@ def unknown_versions(
         )
         .where(
             QuarantineEntry.code == UNKNOWN_VERSION,
-            QuarantineEntry.resolved_at.is_(None),
             Submission.form_version.is_not(None),
         )
         .distinct()
     )
-    if project_id is not None:
-        query = query.where(Submission.project_id == project_id)
-    if xml_form_id is not None:
-        query = query.where(Submission.xml_form_id == xml_form_id)
+    query = _filtered(query, "open", xml_form_id, project_id)
     return sorted(session.exec(query).all())
 
 
-def _register_unknown_versions(session, central, project_id, xml_form_id) -> int:
-    registered = 0
-    published: dict[str, dict] = {}
-    for project, form_id, version in unknown_versions(
-        session=session, project_id=project_id, xml_form_id=xml_form_id
-    ):
+def _register_unknown_versions(session, central, unknown) -> int:
+    by_form: dict[str, list[str]] = {}
+    for project, form_id, version in unknown:
         if project != central.project_id:
             continue  # another project's versions come from its own Central
-        if form_id not in published:
-            published[form_id] = published_versions(central, form_id)
-        registered += register_from_central(
+        by_form.setdefault(form_id, []).append(version)
+    registered = 0
+    for form_id, versions in by_form.items():
+        registered += register_in_order(
             session=session,
             central=central,
             xml_form_id=form_id,
-            version=version,
-            published_at=published[form_id].get(version),
+            versions=versions,
+            published=published_versions(central, form_id),
         )
     return registered
 

@@ -88,14 +88,15 @@ def retry_quarantine(
     Central is contacted only when some version is unknown; without a
     configured Central only the second step runs. Commits."""
     central = None
-    if quarantine.unknown_versions(session=session, xml_form_id=xml_form_id):
+    unknown = quarantine.unknown_versions(session=session, xml_form_id=xml_form_id)
+    if unknown:
         try:
             central = central_for(settings)
         except ConfigurationError:
             logger.warning("Central is not configured: unknown versions not fetched")
     try:
         totals = quarantine.retry(
-            session=session, central=central, xml_form_id=xml_form_id
+            session=session, central=central, xml_form_id=xml_form_id, unknown=unknown
         )
     finally:
         if central is not None:

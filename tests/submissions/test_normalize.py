@@ -7,6 +7,8 @@ import pandas
 import sqlalchemy as sa
 from sqlmodel import select
 
+from server.errors import safe_summary
+from server.submissions.convert import refused_by_database
 from server.submissions.models import FormVersion, QuarantineEntry, Submission
 from server.submissions.normalize import (
     normalize_batch,
@@ -625,3 +627,29 @@ def test_normalize__rows_the_database_refuses__quarantined_the_rest_land(session
     assert [m["submission_id"] for m in members] == [fine["__id"]]
     states = {s.submission_id: s.state for s in session.exec(select(Submission))}
     assert states == {refused["__id"]: "quarantined", fine["__id"]: "normalized"}
+
+
+class _UniqueViolation(Exception):
+    sqlstate = "23505"
+
+
+class _IntegrityError(Exception):
+    """A SQLAlchemy-like wrapper: the driver's error is its ``orig``."""
+
+    def __init__(self) -> None:
+        super().__init__("duplicate key: Nguyễn")
+        self.orig = _UniqueViolation("duplicate key: Nguyễn")
+
+
+def test_refused_by_database__names_the_driver_error_and_sqlstate_only():
+    wrapped = refused_by_database("form f, version v1", _IntegrityError())
+    bare = refused_by_database("form f, version v1", _UniqueViolation("Nguyễn"))
+    plain = refused_by_database("form f, version v1", ValueError("Nguyễn"))
+
+    assert "(_UniqueViolation, SQLSTATE 23505)" in wrapped.reason
+    assert "(_UniqueViolation, SQLSTATE 23505)" in bare.reason
+    assert "(ValueError)" in plain.reason
+    assert not any("Nguyễn" in p.reason for p in (wrapped, bare, plain))
+    assert safe_summary(_IntegrityError()).startswith(
+        "_IntegrityError (_UniqueViolation), SQLSTATE 23505"
+    )

@@ -22,7 +22,7 @@ from server.submissions.models import (
     SubmissionAttachment,
     SubmissionVersion,
 )
-from server.submissions.pull import PullOptions, prefetched, pull
+from server.submissions.pull import PullOptions, prefetched, pull, register_in_order
 from server.submissions.quarantine import list_entries, retry
 from server.submissions.service import central_for, form_status
 from tests.factories.sync import (
@@ -413,6 +413,32 @@ def test_quarantine_retry__version_central_lacked__fetched_then_normalized(
     assert submission(session, older).state == "normalized"
     assert [r["form_version"] for r in typed(session)] == ["v1"]
     assert list_entries(session=session) == []
+
+
+def test_register_in_order__oldest_published_first_then_unlisted(session):
+    # What both a pull and a quarantine retry register with: not the versions'
+    # text order (v10 < v2 < v3), which would make the merge start again.
+    class OneProjectsCentral:
+        project_id = 1
+
+        def form_xml(self, xml_form_id, version=None):
+            return form_xml(version)
+
+    published = {
+        "v10": datetime(2024, 2, 1, tzinfo=UTC),
+        "v2": datetime(2024, 1, 1, tzinfo=UTC),
+    }
+    registered = register_in_order(
+        session=session,
+        central=OneProjectsCentral(),
+        xml_form_id=XML_FORM_ID,
+        versions=["v3", "v10", "v2"],
+        published=published,
+    )
+
+    assert registered == 3
+    rows = session.exec(select(FormVersion).order_by(FormVersion.id)).all()
+    assert [v.version for v in rows] == ["v2", "v10", "v3"]
 
 
 def test_pull__attachments__are_stored_once_by_hash(session, central, actions):
