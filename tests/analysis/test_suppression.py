@@ -6,7 +6,7 @@ terms (atoms, non-negative counts); it shares no code with the suppression.
 """
 
 import itertools
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
@@ -158,6 +158,68 @@ def test_determined__zeros_under_a_shown_zero__taken_as_known():
         0,
         1,
     ]
+
+
+# Four months and their total, by four communes and the province: the months
+# 1-2 x communes 1-2 and the months 3-4 x communes 3-4 hidden, and one bridge,
+# month 2 x commune 3. No relation is ever left with one unknown, yet the
+# relations together fix the bridge: only the full solve sees it.
+BRIDGE_MONTHS = [(date(2026, m, 1), date(2026, m + 1, 1)) for m in range(1, 5)]
+BRIDGE_HIDDEN = [(0, 1), (0, 2), (1, 1), (1, 2), (2, 3), (2, 4), (3, 3), (3, 4)]
+BRIDGE = (1, 3)
+
+
+def bridge_lattice() -> Lattice:
+    months = [(a, b - timedelta(days=1)) for a, b in BRIDGE_MONTHS]
+    periods = period_axis([*months, (months[0][0], months[-1][1])])
+    return Lattice(periods, tree_axis([-1, 0, 0, 0, 0]), breakdown_axis(1, 1))
+
+
+def bridge_masks() -> np.ndarray:
+    """cells x atoms (month, commune) of the bridge lattice."""
+    masks = np.zeros((5, 5, 4, 4), dtype=bool)
+    for p, u in itertools.product(range(5), range(5)):
+        months = [p] if p < 4 else slice(None)
+        communes = [u - 1] if u else slice(None)
+        masks[p, u][np.ix_(np.arange(4)[months], np.arange(4)[communes])] = True
+    return masks.reshape(25, 16)
+
+
+def bridge_values() -> np.ndarray:
+    """2 in each hidden month x commune, 20 in every other: the hidden cells
+    are the only small ones."""
+    atoms = np.full((4, 4), 20)
+    for p, u in [*BRIDGE_HIDDEN, BRIDGE]:
+        atoms[p, u - 1] = 2
+    return bridge_masks() @ atoms.ravel()
+
+
+def test_determined__a_cell_no_chain_reaches__found_by_the_full_solve():
+    lattice = bridge_lattice()
+    cells = [p * 5 + u for p, u in [*BRIDGE_HIDDEN, BRIDGE]]
+    hidden = np.isin(np.arange(25), cells)
+    bridge = cells[-1]
+
+    assert not lattice.determined(hidden, full=False).any()
+    assert np.flatnonzero(lattice.determined(hidden)).tolist() == [bridge]
+    # The reader agrees: the bridge's 2 is worked out of what is shown.
+    masks, values = bridge_masks(), bridge_values()
+    shown = [(masks[c], values[c]) for c in range(25) if not hidden[c]]
+    hide = [(masks[c], values[c]) for c in cells]
+    assert recovered(shown, hide, threshold=5) == [cells.index(bridge)]
+
+
+def test_protect__a_cell_no_chain_reaches__given_a_complement():
+    # The same cells as the small counts: the full solve must see the bridge.
+    lattice, masks, values = bridge_lattice(), bridge_masks(), bridge_values()
+
+    hidden = protect(lattice, values[None], 5)
+
+    shown = [(masks[c], values[c]) for c in range(25) if not hidden[c]]
+    hide = [(masks[c], values[c]) for c in range(25) if hidden[c]]
+    assert recovered(shown, hide, threshold=5) == []
+    # The small cells alone would leave the bridge to be worked out.
+    assert hidden.sum() > len(BRIDGE_HIDDEN) + 1
 
 
 def test_protect__fixed_cells_stay_hidden_and_complements_come_from_movable_ones():
