@@ -19,9 +19,12 @@ value. That is linear algebra: with the shown cells as constants, x_c is fixed
 exactly when the unit vector e_c lies in the row space of the relations
 restricted to the hidden cells, i.e. when every vector of their null space is
 zero at c. A reader also knows that counts are never negative, so below a
-shown zero every count is zero: such hidden cells count as known. The hidden
-cells fall apart into components (cells linked by a relation), and each is
-settled by one small SVD (`Lattice.determined`).
+shown zero every count is zero: such hidden cells count as known.
+`Lattice.determined` first peels chains: a relation left with one unknown
+fixes it, which is then known, and so on (cheap, and most determined cells
+are found so). The unknowns left are settled by Gauss-Jordan elimination on
+the sparse relations, exact, over the integers modulo a large prime: a cell
+is fixed when its reduced row holds nothing else.
 
 `protect` then hides *complementary* cells until no small count is
 determined: for each determined one, the shown partner in one of its
