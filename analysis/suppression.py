@@ -301,48 +301,21 @@ class Lattice:
         known: np.ndarray | None = None,
         *,
         full: bool = True,
-        focus: np.ndarray | None = None,
     ) -> np.ndarray:
         """Hidden cells (not in ``known``) whose value the shown cells and the
         relations fix. ``full=False`` finds only those fixed by a chain of
-        relations each left with one unknown (cheap, and most of them); with
-        ``focus``, the answer is exact for those cells only."""
-        return self._fixed(hidden, known, full=full, focus=focus)[0]
+        relations each left with one unknown (cheap, and most of them)."""
+        return self._fixed(hidden, known, full=full)[0]
 
-    def _fixed(self, hidden, known, *, full, focus=None):
+    def _fixed(self, hidden, known, *, full):
         """Fixed cells, and for each the relation that left it alone among
         unknowns (-1 when only the full solve finds it fixed)."""
         unknown = hidden if known is None else hidden & ~known
         by = self._peel(unknown)
         fixed = by >= 0
         if full:
-            rest = unknown & ~fixed
-            live = np.ones(self.n_relations, dtype=bool)
-            if focus is not None:
-                rest, live = self._without_free_ends(rest, focus)
-            if focus is None or (rest & focus).any():
-                fixed |= self._solve(rest, live)
+            fixed |= self._solve(unknown & ~fixed)
         return fixed, by
-
-    def _without_free_ends(self, unknown: np.ndarray, focus: np.ndarray):
-        """The unknowns less, over and over, any outside ``focus`` that only
-        one relation holds: that relation then binds nobody else (the free end
-        takes up whatever the others are), so dropping both changes nothing
-        for the other unknowns."""
-        unknown = unknown.copy()
-        live = np.ones(self.n_relations, dtype=bool)
-        while True:
-            on = unknown[self.cell_of] & live[self.relation_of]
-            per_cell = np.bincount(self.cell_of[on], minlength=self.n_cells)
-            ends = np.flatnonzero(on & (per_cell[self.cell_of] == 1))
-            ends = ends[~focus[self.cell_of[ends]]]
-            if not len(ends):
-                return unknown, live
-            # One free end per relation at a time: two in one relation would
-            # each take the relation as its own.
-            relations, first = np.unique(self.relation_of[ends], return_index=True)
-            unknown[self.cell_of[ends[first]]] = False
-            live[relations] = False
 
     def _peel(self, unknown: np.ndarray) -> np.ndarray:
         """For each cell that a relation has as its one unknown (then taken as
@@ -358,11 +331,11 @@ class Lattice:
             by[self.cell_of[lone]] = self.relation_of[lone]
             unknown[self.cell_of[lone]] = False
 
-    def _solve(self, unknown: np.ndarray, live: np.ndarray) -> np.ndarray:
-        """Cells the ``live`` relations fix once the shown cells are constants."""
+    def _solve(self, unknown: np.ndarray) -> np.ndarray:
+        """Cells the relations fix once the shown cells are constants."""
         index = np.full(self.n_cells, -1, dtype=np.int64)
         index[unknown] = np.arange(int(unknown.sum()))
-        on = unknown[self.cell_of] & live[self.relation_of]
+        on = unknown[self.cell_of]
         fixed = _fixed_by_elimination(
             self.relation_of[on], index[self.cell_of[on]], self.coefficient[on]
         )
@@ -505,7 +478,6 @@ def _exposed(lattice: Lattice, hide, values, small):
     solve waits until they expose nothing."""
     rows = np.flatnonzero((small & hide).any(axis=1))
     known = lattice.zero_known(hide, values[rows])
-    at_risk = (small & hide).any(axis=0)
     for full in (False, True):
         exposed = np.zeros(lattice.n_cells, dtype=bool)
         by = np.full(lattice.n_cells, -1, dtype=np.int64)
@@ -513,7 +485,7 @@ def _exposed(lattice: Lattice, hide, values, small):
         for row, zero in zip(rows, known, strict=True):
             key = np.packbits(zero).tobytes()
             if key not in seen:
-                seen[key] = lattice._fixed(hide, zero, full=full, focus=at_risk)
+                seen[key] = lattice._fixed(hide, zero, full=full)
                 fixed, reason = seen[key]
                 first = (by < 0) & (reason >= 0)
                 by[first] = reason[first]
