@@ -3,9 +3,9 @@ count can be worked out from what is shown.
 
 What is published of one *family* of counts (the sensitive indicators of a
 form that place records in periods by the same date) is a lattice of cells:
-period x unit x breakdown. Each axis nests: months in quarters in a year (and
-any campaign round the caller adds), communes in districts in the province,
-and a unit's sex cells and its age-group cells each add up to its total.
+period x unit x breakdown. Each axis nests: months in quarters in a year,
+communes in districts in the province, and a unit's sex cells and its
+age-group cells each add up to its total.
 Every relation "a total is the sum of its parts" holds for every count of the
 family, and a reader may combine any number of them.
 
@@ -41,12 +41,9 @@ indicators' counts of one cell.
 """
 
 import heapq
-import itertools
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from fractions import Fraction
 from functools import cached_property
 
 import numpy as np
@@ -134,13 +131,13 @@ def breakdown_axis(n_sex: int, n_age: int) -> Axis:
 def period_axis(ranges: Sequence[tuple[date, date]]) -> Axis:
     """Periods as inclusive date ranges. A period laid end to end from the
     longest periods inside it (a year from its quarters, a quarter from its
-    months) is their sum; any other identity between the periods (two rounds
-    that together make a quarter) is found from the days they cover."""
+    months) is their sum. Other identities (two campaign rounds that together
+    make a quarter) are not looked for: the lattices suppressed are a year's
+    months, quarters and the year, which have none."""
     contains = np.array(
         [[a[0] <= b[0] and b[1] <= a[1] for b in ranges] for a in ranges], dtype=bool
     )
     relations = [r for p in range(len(ranges)) if (r := _tiling(p, ranges, contains))]
-    relations += _other_identities(ranges, relations)
     return Axis(contains, tuple(relations), _ranks(contains))
 
 
@@ -157,64 +154,6 @@ def _tiling(p: int, ranges, contains) -> Relation | None:
         parts.append(int(longest))
         day = ranges[longest][1] + timedelta(days=1)
     return {int(p): 1.0, **{q: -1.0 for q in parts}}
-
-
-def _other_identities(ranges, known: list[Relation]) -> list[Relation]:
-    """Identities between the periods beyond the tilings, in whole numbers:
-    the combinations of periods that cover every day zero times (the exact
-    null space of the day-segment x period matrix), less what the tilings
-    already span."""
-    cuts = sorted({r[0] for r in ranges} | {r[1] + timedelta(days=1) for r in ranges})
-    cover = [
-        [int(a <= start and stop <= b + timedelta(days=1)) for a, b in ranges]
-        for start, stop in itertools.pairwise(cuts)
-    ]
-    n = len(ranges)
-    span = [[Fraction(r.get(q, 0)) for q in range(n)] for r in known]
-    found: list[Relation] = []
-    for vector in _null_space_exact(cover, n):
-        if _rank([*span, vector], n) > _rank(span, n):
-            span.append(vector)
-            found.append({q: float(v) for q, v in enumerate(vector) if v})
-    return found
-
-
-def _reduced(rows: list[list[Fraction]], n: int) -> tuple[list, list[int]]:
-    """Reduced row echelon form, exact, and its pivot columns."""
-    rows = [list(r) for r in rows]
-    pivots: list[int] = []
-    for column in range(n):
-        top = len(pivots)
-        at = next((i for i in range(top, len(rows)) if rows[i][column]), None)
-        if at is None:
-            continue
-        rows[top], rows[at] = rows[at], rows[top]
-        lead = rows[top][column]
-        rows[top] = [v / lead for v in rows[top]]
-        for i, row in enumerate(rows):
-            if i != top and row[column]:
-                factor = row[column]
-                rows[i] = [a - factor * b for a, b in zip(row, rows[top], strict=True)]
-        pivots.append(column)
-    return rows[: len(pivots)], pivots
-
-
-def _rank(rows: list[list[Fraction]], n: int) -> int:
-    return len(_reduced(rows, n)[1])
-
-
-def _null_space_exact(matrix: list[list[int]], n: int) -> list[list[Fraction]]:
-    """Whole-number vectors spanning {x : matrix @ x = 0}."""
-    reduced, pivots = _reduced([[Fraction(v) for v in row] for row in matrix], n)
-    basis = []
-    for free in (c for c in range(n) if c not in pivots):
-        vector = [Fraction(0)] * n
-        vector[free] = Fraction(1)
-        for row, pivot in zip(reduced, pivots, strict=True):
-            vector[pivot] = -row[free]
-        scale = math.lcm(*(v.denominator for v in vector))
-        basis.append([v * scale for v in vector])
-    return basis
 
 
 class Lattice:

@@ -241,22 +241,6 @@ def test_protect__fixed_cells_stay_hidden_and_complements_come_from_movable_ones
     assert hidden.tolist() == [False, True, False, True]
 
 
-def test_period_axis__rounds__identities_between_them_found():
-    july_first_half = (date(2026, 7, 1), date(2026, 7, 14))
-    late = (date(2026, 7, 15), date(2026, 8, 31))
-    axis = period_axis([*MONTHS[:2], late, july_first_half])
-
-    # July + August = (15 July - 31 August) + (1 - 14 July), nothing else.
-    assert len(axis.relations) == 1
-    (relation,) = axis.relations
-    assert relation == {0: -1.0, 1: -1.0, 2: 1.0, 3: 1.0} or relation == {
-        0: 1.0,
-        1: 1.0,
-        2: -1.0,
-        3: -1.0,
-    }
-
-
 # The indicators: one family, one pattern, every output. -----------------------
 
 AGES = AGE_GROUPS["ag_child_case"]
