@@ -78,12 +78,6 @@ class PreparedForm:
         # The cell of each record: commune slot, sex, age group in one integer.
         self.key = (self.slot * self.n_sex + self.sex) * self.n_age + self.age
 
-    def ids(self, rows: np.ndarray) -> pd.DataFrame:
-        """submission_id, instance_id and review_state of prepared rows (built
-        only when asked: a snapshot needs them, plain figures do not)."""
-        picked = self.id_columns.iloc[self.source_row[rows]].reset_index(drop=True)
-        return picked.astype(object).where(picked.notna(), None)
-
     @property
     def n_cells(self) -> int:
         return int(self.slot.max(initial=0) + 1) * self.n_sex * self.n_age

@@ -262,12 +262,11 @@ def _counts(run: Run, spec: Spec, period: Period, breakdowns: bool, n_b: int):
 
 def _hidden(run: Run, spec: Spec, period: Period, n_cells: int):
     """What small-cell suppression hides (analysis.patterns): the cells'
-    figures as this run counts them, and their review-state counts (a row
-    per state); for a growth rate, what either the period or the
-    year-earlier period hides."""
+    figures as this run counts them, and their review-state counts (one
+    mask for every state; None when nothing is hidden); for a growth rate,
+    what either the period or the year-earlier period hides."""
     if not spec.sensitive:
-        nothing = np.zeros(n_cells, dtype=bool)
-        return nothing, np.zeros((3, n_cells), dtype=bool)
+        return np.zeros(n_cells, dtype=bool), None
     family = next(f for f in FAMILIES if spec in f.specs)
     key = ("hidden", family.key)
     if key not in run.cache:
@@ -282,7 +281,7 @@ def _hidden(run: Run, spec: Spec, period: Period, n_cells: int):
     states = cells
     if parts[0].states is not None:
         states = np.logical_or.reduce([p.states for p in parts]) | cells
-    return cells, np.tile(states, (3, 1))
+    return cells, states
 
 
 # Rows ------------------------------------------------------------------------
@@ -320,10 +319,8 @@ def _indicator_rows(run: Run, ind: Indicator, period: Period) -> "Block":
         expand(run.units, c, breakdowns) for c in status_cubes(run, spec, period)
     ]
     hidden, hidden_states = _hidden(run, spec, period, len(num))
-    status_counts = [
-        np.where(h, np.nan, c)
-        for h, c in zip(hidden_states, status_counts, strict=True)
-    ]
+    if hidden_states is not None:
+        status_counts = [np.where(hidden_states, np.nan, c) for c in status_counts]
     return _assemble(run, ind, spec, period, num, den, status_counts, hidden,
                      kinds, groups)  # fmt: skip
 

@@ -180,9 +180,7 @@ def _tiling(period: Period) -> list[Span]:
 
 
 def _all_hidden(run: Run, family: Family) -> Hidden:
-    prep = run.prepared[family.form]
-    n_breakdowns = 1 + prep.n_sex + prep.n_age if has_breakdowns(prep) else 1
-    n_geo = 1 + run.units.n_districts + run.units.n_slots
+    _, n_geo, n_breakdowns = _lattice(run, family).shape  # one period's cells
     cells = np.ones(n_geo * n_breakdowns, dtype=bool)
     return Hidden(cells, cells, cells if family.states else None)
 

@@ -3,9 +3,9 @@ count can be worked out from what is shown.
 
 What is published of one *family* of counts (the sensitive indicators of a
 form that place records in periods by the same date) is a lattice of cells:
-period x unit x breakdown. Each axis nests: months in quarters in a year (and
-any campaign round the caller adds), communes in districts in the province,
-and a unit's sex cells and its age-group cells each add up to its total.
+period x unit x breakdown. Each axis nests: months in quarters in a year,
+communes in districts in the province, and a unit's sex cells and its
+age-group cells each add up to its total.
 Every relation "a total is the sum of its parts" holds for every count of the
 family, and a reader may combine any number of them.
 
@@ -19,9 +19,12 @@ value. That is linear algebra: with the shown cells as constants, x_c is fixed
 exactly when the unit vector e_c lies in the row space of the relations
 restricted to the hidden cells, i.e. when every vector of their null space is
 zero at c. A reader also knows that counts are never negative, so below a
-shown zero every count is zero: such hidden cells count as known. The hidden
-cells fall apart into components (cells linked by a relation), and each is
-settled by one small SVD (`Lattice.determined`).
+shown zero every count is zero: such hidden cells count as known.
+`Lattice.determined` first peels chains: a relation left with one unknown
+fixes it, which is then known, and so on (cheap, and most determined cells
+are found so). The unknowns left are settled by Gauss-Jordan elimination on
+the sparse relations, exact, over the integers modulo a large prime: a cell
+is fixed when its reduced row holds nothing else.
 
 `protect` then hides *complementary* cells until no small count is
 determined: for each determined one, the shown partner in one of its
@@ -38,12 +41,9 @@ indicators' counts of one cell.
 """
 
 import heapq
-import itertools
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from fractions import Fraction
 from functools import cached_property
 
 import numpy as np
@@ -131,13 +131,13 @@ def breakdown_axis(n_sex: int, n_age: int) -> Axis:
 def period_axis(ranges: Sequence[tuple[date, date]]) -> Axis:
     """Periods as inclusive date ranges. A period laid end to end from the
     longest periods inside it (a year from its quarters, a quarter from its
-    months) is their sum; any other identity between the periods (two rounds
-    that together make a quarter) is found from the days they cover."""
+    months) is their sum. Other identities (two campaign rounds that together
+    make a quarter) are not looked for: the lattices suppressed are a year's
+    months, quarters and the year, which have none."""
     contains = np.array(
         [[a[0] <= b[0] and b[1] <= a[1] for b in ranges] for a in ranges], dtype=bool
     )
     relations = [r for p in range(len(ranges)) if (r := _tiling(p, ranges, contains))]
-    relations += _other_identities(ranges, relations)
     return Axis(contains, tuple(relations), _ranks(contains))
 
 
@@ -154,64 +154,6 @@ def _tiling(p: int, ranges, contains) -> Relation | None:
         parts.append(int(longest))
         day = ranges[longest][1] + timedelta(days=1)
     return {int(p): 1.0, **{q: -1.0 for q in parts}}
-
-
-def _other_identities(ranges, known: list[Relation]) -> list[Relation]:
-    """Identities between the periods beyond the tilings, in whole numbers:
-    the combinations of periods that cover every day zero times (the exact
-    null space of the day-segment x period matrix), less what the tilings
-    already span."""
-    cuts = sorted({r[0] for r in ranges} | {r[1] + timedelta(days=1) for r in ranges})
-    cover = [
-        [int(a <= start and stop <= b + timedelta(days=1)) for a, b in ranges]
-        for start, stop in itertools.pairwise(cuts)
-    ]
-    n = len(ranges)
-    span = [[Fraction(r.get(q, 0)) for q in range(n)] for r in known]
-    found: list[Relation] = []
-    for vector in _null_space_exact(cover, n):
-        if _rank([*span, vector], n) > _rank(span, n):
-            span.append(vector)
-            found.append({q: float(v) for q, v in enumerate(vector) if v})
-    return found
-
-
-def _reduced(rows: list[list[Fraction]], n: int) -> tuple[list, list[int]]:
-    """Reduced row echelon form, exact, and its pivot columns."""
-    rows = [list(r) for r in rows]
-    pivots: list[int] = []
-    for column in range(n):
-        top = len(pivots)
-        at = next((i for i in range(top, len(rows)) if rows[i][column]), None)
-        if at is None:
-            continue
-        rows[top], rows[at] = rows[at], rows[top]
-        lead = rows[top][column]
-        rows[top] = [v / lead for v in rows[top]]
-        for i, row in enumerate(rows):
-            if i != top and row[column]:
-                factor = row[column]
-                rows[i] = [a - factor * b for a, b in zip(row, rows[top], strict=True)]
-        pivots.append(column)
-    return rows[: len(pivots)], pivots
-
-
-def _rank(rows: list[list[Fraction]], n: int) -> int:
-    return len(_reduced(rows, n)[1])
-
-
-def _null_space_exact(matrix: list[list[int]], n: int) -> list[list[Fraction]]:
-    """Whole-number vectors spanning {x : matrix @ x = 0}."""
-    reduced, pivots = _reduced([[Fraction(v) for v in row] for row in matrix], n)
-    basis = []
-    for free in (c for c in range(n) if c not in pivots):
-        vector = [Fraction(0)] * n
-        vector[free] = Fraction(1)
-        for row, pivot in zip(reduced, pivots, strict=True):
-            vector[pivot] = -row[free]
-        scale = math.lcm(*(v.denominator for v in vector))
-        basis.append([v * scale for v in vector])
-    return basis
 
 
 class Lattice:
@@ -298,48 +240,21 @@ class Lattice:
         known: np.ndarray | None = None,
         *,
         full: bool = True,
-        focus: np.ndarray | None = None,
     ) -> np.ndarray:
         """Hidden cells (not in ``known``) whose value the shown cells and the
         relations fix. ``full=False`` finds only those fixed by a chain of
-        relations each left with one unknown (cheap, and most of them); with
-        ``focus``, the answer is exact for those cells only."""
-        return self._fixed(hidden, known, full=full, focus=focus)[0]
+        relations each left with one unknown (cheap, and most of them)."""
+        return self._fixed(hidden, known, full=full)[0]
 
-    def _fixed(self, hidden, known, *, full, focus=None):
+    def _fixed(self, hidden, known, *, full):
         """Fixed cells, and for each the relation that left it alone among
         unknowns (-1 when only the full solve finds it fixed)."""
         unknown = hidden if known is None else hidden & ~known
         by = self._peel(unknown)
         fixed = by >= 0
         if full:
-            rest = unknown & ~fixed
-            live = np.ones(self.n_relations, dtype=bool)
-            if focus is not None:
-                rest, live = self._without_free_ends(rest, focus)
-            if focus is None or (rest & focus).any():
-                fixed |= self._solve(rest, live)
+            fixed |= self._solve(unknown & ~fixed)
         return fixed, by
-
-    def _without_free_ends(self, unknown: np.ndarray, focus: np.ndarray):
-        """The unknowns less, over and over, any outside ``focus`` that only
-        one relation holds: that relation then binds nobody else (the free end
-        takes up whatever the others are), so dropping both changes nothing
-        for the other unknowns."""
-        unknown = unknown.copy()
-        live = np.ones(self.n_relations, dtype=bool)
-        while True:
-            on = unknown[self.cell_of] & live[self.relation_of]
-            per_cell = np.bincount(self.cell_of[on], minlength=self.n_cells)
-            ends = np.flatnonzero(on & (per_cell[self.cell_of] == 1))
-            ends = ends[~focus[self.cell_of[ends]]]
-            if not len(ends):
-                return unknown, live
-            # One free end per relation at a time: two in one relation would
-            # each take the relation as its own.
-            relations, first = np.unique(self.relation_of[ends], return_index=True)
-            unknown[self.cell_of[ends[first]]] = False
-            live[relations] = False
 
     def _peel(self, unknown: np.ndarray) -> np.ndarray:
         """For each cell that a relation has as its one unknown (then taken as
@@ -355,11 +270,11 @@ class Lattice:
             by[self.cell_of[lone]] = self.relation_of[lone]
             unknown[self.cell_of[lone]] = False
 
-    def _solve(self, unknown: np.ndarray, live: np.ndarray) -> np.ndarray:
-        """Cells the ``live`` relations fix once the shown cells are constants."""
+    def _solve(self, unknown: np.ndarray) -> np.ndarray:
+        """Cells the relations fix once the shown cells are constants."""
         index = np.full(self.n_cells, -1, dtype=np.int64)
         index[unknown] = np.arange(int(unknown.sum()))
-        on = unknown[self.cell_of] & live[self.relation_of]
+        on = unknown[self.cell_of]
         fixed = _fixed_by_elimination(
             self.relation_of[on], index[self.cell_of[on]], self.coefficient[on]
         )
@@ -502,7 +417,6 @@ def _exposed(lattice: Lattice, hide, values, small):
     solve waits until they expose nothing."""
     rows = np.flatnonzero((small & hide).any(axis=1))
     known = lattice.zero_known(hide, values[rows])
-    at_risk = (small & hide).any(axis=0)
     for full in (False, True):
         exposed = np.zeros(lattice.n_cells, dtype=bool)
         by = np.full(lattice.n_cells, -1, dtype=np.int64)
@@ -510,7 +424,7 @@ def _exposed(lattice: Lattice, hide, values, small):
         for row, zero in zip(rows, known, strict=True):
             key = np.packbits(zero).tobytes()
             if key not in seen:
-                seen[key] = lattice._fixed(hide, zero, full=full, focus=at_risk)
+                seen[key] = lattice._fixed(hide, zero, full=full)
                 fixed, reason = seen[key]
                 first = (by < 0) & (reason >= 0)
                 by[first] = reason[first]

@@ -164,14 +164,16 @@ def verify_snapshot(*, session: Session, snapshot_id: int) -> dict[str, object]:
     snapshot = get_snapshot(session=session, snapshot_id=snapshot_id)
     query = Query(tuple(snapshot.periods), snapshot.level, snapshot.include_pending)
     reproduced = None  # a snapshot older than its frozen inputs cannot say
-    if snapshot.inputs is not None:
-        prepared, population = thaw(snapshot.inputs)
+    if snapshot.inputs is None:
+        then = snapshot_submissions(snapshot)
+    else:
+        prepared, population = thaw(snapshot.inputs)  # thawed once: it is costly
+        then = submissions(prepared)
         again = _compute(Inputs(prepared, population, []), query, snapshot.threshold)
         reproduced = not _differences(snapshot.results, records(again.frame))
     current_inputs = read_inputs(session=session, include_pending=query.include_pending)
     current = _compute(current_inputs, query, snapshot.threshold)
     changed = _differences(snapshot.results, records(current.frame))
-    then = snapshot_submissions(snapshot)
     now = submissions(current_inputs.prepared)
     return {
         "snapshot_id": snapshot.id,
